@@ -8,7 +8,6 @@
  *
  * Prints a markdown table; docs/benchmarks.md records the figures with the machine they came from.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import type { Model, ModelRequest, CallOptions, ModelResponse } from "../src/models/model.ts";
@@ -17,6 +16,7 @@ import { RLM } from "../src/rlm/rlm.ts";
 import { PythonRuntime } from "../src/sandbox/python/python-runtime.ts";
 import { GuestSandbox } from "../src/sandbox/guest/guest-sandbox.ts";
 import { conversation, startFakeOpenAIServer } from "../src/testing/index.ts";
+import { sampleTreeRss } from "./memory.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean" } } });
 const quick = values.quick === true;
@@ -159,23 +159,6 @@ async function batchedSubcalls(): Promise<void> {
 }
 
 /** Resident memory of this process and its child processes (guests in their own processes). @unit bytes */
-function treeRss(): number {
-  let total = process.memoryUsage().rss;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid !== process.pid) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      total += Number(rss ?? 0) * 1024;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return total;
-}
-
 async function bigContext(isolation: "process" | "thread"): Promise<void> {
   const sizeMb = quick ? 20 : 100;
   console.error(`${sizeMb} MB context into the REPL (${isolation})`);
@@ -210,13 +193,11 @@ async function bigContext(isolation: "process" | "thread"): Promise<void> {
   // Memory: what loading adds to a booted guest (its own idle memory is in bench:guests).
   const measured = newSandbox();
   await measured.start();
-  const baseline = treeRss();
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, treeRss())), 10);
+  const memory = sampleTreeRss();
+  const baseline = memory.baseline;
   await measured.load(context);
   check((await measured.execute("print(len(context))", cell)).stdout);
-  clearInterval(sampler);
-  peak = Math.max(peak, treeRss());
+  const peak = memory.stop();
   await measured.close();
   await runtime.close();
 

@@ -10,6 +10,7 @@ import { cpus } from "node:os";
 import { RLM } from "../src/rlm/rlm.ts";
 import type { RlmEvent } from "../src/trace/events.ts";
 import { conversation, startFakeOpenAIServer, type FakeChatRequest } from "../src/testing/index.ts";
+import { sampleTreeRss } from "./memory.ts";
 
 const LATENCY_MS = 500;
 const repl = (code: string) => "```repl\n" + code + "\n```";
@@ -47,9 +48,7 @@ async function fanOut(children: number): Promise<void> {
   let alive = 0;
   let peakAlive = 0;
   let cellMs = NaN;
-  const baseline = process.memoryUsage().rss;
-  let peakRss = baseline;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
+  const memory = sampleTreeRss(100);
   await rlm.completion({
     prompt: "q",
     context: "c",
@@ -66,12 +65,12 @@ async function fanOut(children: number): Promise<void> {
       if (event.depth === 0 && event.type === "code-result") cellMs = event.result.durationMs;
     },
   });
-  clearInterval(sampler);
+  const peakRss = memory.stop();
   await server.close();
   const durations = [...spans.values()].map((s) => s.end - s.start);
   const slowest = Math.max(...durations);
   const sum = durations.reduce((a, b) => a + b, 0);
-  const perChildMb = (peakRss - baseline) / children / 2 ** 20;
+  const perChildMb = (peakRss - memory.baseline) / children / 2 ** 20;
   rows.push(
     `| ${children} | ${peakAlive} | ${(cellMs / 1000).toFixed(2)} s | ${(slowest / 1000).toFixed(2)} s | ${(sum / 1000).toFixed(2)} s | ${(cellMs / slowest).toFixed(2)} | ${perChildMb.toFixed(0)} MB |`,
   );

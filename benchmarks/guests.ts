@@ -5,7 +5,7 @@
  *   npm run bench:guests            # from the TypeScript sources, as tests run
  *   npm run bench:guests -- --dist  # from the built package (npm run build first), as users run
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ import type { GuestRuntime, GuestRuntimeOptions } from "../src/sandbox/guest/gue
 import type { ProcessGuest } from "../src/sandbox/guest/process-guest.ts";
 import type * as JavascriptModule from "../src/sandbox/javascript/javascript-runtime.ts";
 import type * as PythonModule from "../src/sandbox/python/python-runtime.ts";
+import { residentBytes } from "./memory.ts";
 
 const { values } = parseArgs({ options: { dist: { type: "boolean" } } });
 const root = values.dist ? "../dist" : "../src";
@@ -32,10 +33,7 @@ const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.floor((p / 100) * values.length)] ?? NaN;
 
-function residentMb(pid: number | "self"): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
+const residentMb = (pid: number | "self") => residentBytes(pid) / 2 ** 20;
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -59,8 +57,7 @@ async function measure(language: "python" | "javascript", isolation: "process" |
       await guest.terminate();
     }
     // A spare booted ahead of need.
-    runtime.prewarm(1);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await runtime.prewarm(1);
     const [spare, handOver] = await timed(() => runtime.acquire());
     await spare.terminate();
     await runtime.close();

@@ -1,0 +1,41 @@
+/**
+ * Resident memory as the benchmarks count it. Guests run in child processes by default, so this
+ * process's own RSS misses most of what a run costs; `treeRss` adds every direct child's.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Resident set of one process, in bytes (Linux /proc); 0 for a process that has exited. */
+export function residentBytes(pid: number | "self"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** This process's resident set plus that of each of its direct children, in bytes. */
+export function treeRss(): number {
+  let total = process.memoryUsage().rss;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid) total += residentBytes(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+
+/** Samples `treeRss` every `everyMs` until stopped; `stop()` returns the peak seen. */
+export function sampleTreeRss(everyMs = 10): { baseline: number; stop: () => number } {
+  const baseline = treeRss();
+  let peak = baseline;
+  const timer = setInterval(() => (peak = Math.max(peak, treeRss())), everyMs);
+  return {
+    baseline,
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, treeRss());
+    },
+  };
+}
