@@ -127,7 +127,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   if (values["max-time"]) options.maxTimeMs = seconds("--max-time", values["max-time"]);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
-  rlm.start();
+  // Boot the guest while the context loads; a failed boot shows up in the run itself.
+  rlm.start().catch(() => {});
 
   const loaded = await loadContext(values.context, {
     ...(values.include ? { include: values.include } : {}),

@@ -90,9 +90,12 @@ export class RLM {
     return this.#models.sub.name;
   }
 
-  /** Boots a guest ahead of the first run. Optional: runs boot their own guest while the model thinks. */
-  start(): void {
-    sharedRuntime(this.#sandbox).prewarm(1);
+  /**
+   * Boots a guest ahead of the first run, and keeps one spare booted from then on; resolves once it is
+   * ready. Optional: runs boot their own guest while the model thinks.
+   */
+  start(): Promise<void> {
+    return sharedRuntime(this.#sandbox).prewarm(1);
   }
 
   /**
@@ -170,6 +173,7 @@ export class RLM {
         ? undefined
         : setTimeout(() => trip(budget.timeUpError()), options.maxTimeMs);
     const childLimiters = new Map<number, Limiter>();
+    const retiring: Promise<void>[] = [];
     const sandbox = this.#sandbox;
     const withFile = (result: RlmResult): RlmResult => ({ ...result, trajectoryFile: writer?.path });
     try {
@@ -185,6 +189,7 @@ export class RLM {
             return limiter;
           },
           createSandbox: () => createSandbox(sandbox),
+          retire: (finished) => retiring.push(finished.close().catch(() => {})),
           emit,
           signal: controller.signal,
           trip,
@@ -207,6 +212,7 @@ export class RLM {
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
+      await Promise.all(retiring);
     }
   }
 }

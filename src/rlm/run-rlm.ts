@@ -3,6 +3,7 @@
  * `repl` block in the sandbox, feed back what it printed, and stop when an answer is submitted or the
  * turns run out. Children (`rlm_query` with depth left) are runs of this same loop, one level deeper.
  */
+import { raceAbort } from "../abort.ts";
 import { describeContext, type ContextNotes } from "../context/describe-context.ts";
 import type { RlmContext } from "../context/context.ts";
 import type { Ledger } from "../budget/ledger.ts";
@@ -67,7 +68,7 @@ class Run {
   readonly #messages: ChatMessage[];
   readonly #dialect: Dialect;
   #sandbox: Sandbox | undefined;
-  #ready: Promise<void> | undefined;
+  #ready: Promise<void> = Promise.resolve();
   #answer = "";
   #submitted = false;
   #source: AnswerSource = "none";
@@ -167,7 +168,7 @@ class Run {
         );
       }
     } finally {
-      await this.#sandbox.close().catch(() => {});
+      this.#tree.retire(this.#sandbox);
     }
     const result = this.#result();
     this.#emitEnd(result);
@@ -247,7 +248,12 @@ class Run {
   }
 
   async #execute(code: string): Promise<BlockRecord> {
-    await this.#ready;
+    // A cancelled run does not wait for its guest to finish booting, nor starts anything on it.
+    await raceAbort(
+      this.#ready,
+      this.#signal,
+      () => new CancelledError(undefined, { cause: this.#signal.reason }),
+    );
     const block: BlockRecord = { code, result: undefined as unknown as ExecuteResult, subcalls: [] };
     const { options } = this.#tree;
     const depth = this.#request.depth;

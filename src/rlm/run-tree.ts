@@ -21,6 +21,11 @@ export interface RunTree {
   childLimiter: (depth: number) => Limiter;
   /** A fresh sandbox for each run (root and children). */
   createSandbox: () => Sandbox;
+  /**
+   * Shuts down a finished run's sandbox without holding up its parent; `completion()` waits for every
+   * one before it returns, so no guest outlives the call.
+   */
+  retire: (sandbox: Sandbox) => void;
   emit: EventSink;
   /** Aborts everything in the tree: the caller's signal, or a limit reached. */
   signal: AbortSignal;

@@ -29,5 +29,5 @@ export function sharedRuntime(settings: SandboxSettings): GuestRuntime {
 /** A fresh sandbox of the given language over the shared runtime. */
 export function createSandbox(settings: SandboxSettings): Sandbox {
   const runtime = sharedRuntime(settings);
-  return new GuestSandbox({ language: settings.language, acquire: () => runtime.acquire() });
+  return new GuestSandbox({ language: settings.language, acquire: (signal) => runtime.acquire(signal) });
 }

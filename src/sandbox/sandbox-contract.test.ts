@@ -20,6 +20,8 @@ const python: SandboxDialect = {
   longSleep: "import time\ntime.sleep(60)",
   stubbornLoop:
     "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+  queryLoopIgnoringErrors:
+    "n = 0\nwhile n < 50:\n    try:\n        llm_query('again')\n    except BaseException:\n        n += 1",
   printMany: (n) => `print('a' * ${n})`,
   submitAnswer: "answer['content'] = 'forty-two'\nanswer['ready'] = True",
   rebindContext: "context = 'something else'",
@@ -39,6 +41,7 @@ const javascript: SandboxDialect = {
   infiniteLoop: "while (true) {}",
   longSleep: "const start = Date.now()\nwhile (Date.now() - start < 60000) {}",
   stubbornLoop: undefined,
+  queryLoopIgnoringErrors: "let n = 0\nwhile (n < 50) {\n  try { llm_query('again') } catch { n++ }\n}",
   printMany: (n) => `print('a'.repeat(${n}))`,
   submitAnswer: "answer.content = 'forty-two'\nanswer.ready = true",
   rebindContext: "context = 'something else'",

@@ -30,6 +30,8 @@ export interface SandboxDialect {
    * language's interrupt cannot be caught.
    */
   stubbornLoop: string | undefined;
+  /** Calls `llm_query` in a loop that swallows every error (the interrupt too, where it can). */
+  queryLoopIgnoringErrors: string;
   /** Prints `n` characters of "a". */
   printMany: (n: number) => string;
   /** Submits "forty-two" through the answer dict. */
@@ -106,6 +108,18 @@ export function runSandboxContract(
       const result = await run(dialect.longSleep, 300);
       assert.equal(result.timedOut, true);
       assert.ok(result.durationMs < 10_000, `sleep ran ${result.durationMs} ms`);
+    });
+
+    test("a cell being stopped gets no new sub-call through to the host", async () => {
+      // The loop swallows the interrupt and calls again. Were those calls served, it would spin on
+      // until killed; refused, each one raises and the loop runs out.
+      const result = await sandbox.execute(dialect.queryLoopIgnoringErrors, {
+        timeoutMs: 300,
+        maxOutputChars: 1000,
+        onHostCall: async () => ({ ok: true, value: "again" }),
+      });
+      assert.equal(result.timedOut, true);
+      assert.equal(result.restarted, false, "the loop ended without being killed");
     });
 
     test("output past the limit is cut and the full length counted", async () => {

@@ -1,25 +1,27 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Guest } from "./guest.ts";
-import { GuestPool } from "./guest-pool.ts";
+import { GuestPool, readyOrTerminate } from "./guest-pool.ts";
+
+type Boot = (background: boolean, signal?: AbortSignal) => Promise<Guest>;
 
 /** A pool over a boot function, for testing the pool alone. */
 class TestPool extends GuestPool {
-  readonly #boot: (background: boolean) => Promise<Guest>;
-  constructor(boot: (background: boolean) => Promise<Guest>, spares: number) {
+  readonly #boot: Boot;
+  constructor(boot: Boot, spares: number) {
     super(spares);
     this.#boot = boot;
   }
-  protected override boot(background: boolean): Promise<Guest> {
-    return this.#boot(background);
+  protected override boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
+    return this.#boot(background, signal);
   }
 }
 
-/** A guest that records whether it was terminated. */
-function fakeGuest(): Guest & { terminated: boolean } {
+/** A guest that records whether it was terminated; `ready` as given, else booted already. */
+function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
   return {
     terminated: false,
-    ready: Promise.resolve({ bootMs: 0, fromSnapshot: false }),
+    ready: ready ?? Promise.resolve({ bootMs: 0, fromSnapshot: false }),
     load: async () => {},
     execute: async () => ({
       summary: { error: null, submitted: null, draft: null, notes: [], locals: {} },
@@ -81,5 +83,57 @@ test("a spare that died is skipped and a fresh guest booted", async () => {
   const guest = await pool.acquire();
   assert.notEqual(guest, dead);
   assert.equal(guest.alive, true);
+  await pool.close();
+});
+
+test("prewarm resolves once its spares have booted", async () => {
+  let finishBoot!: () => void;
+  const guest = fakeGuest();
+  let boots = 0;
+  const pool = new TestPool(
+    () =>
+      boots++ === 0
+        ? new Promise((resolve) => (finishBoot = () => resolve(guest)))
+        : Promise.resolve(fakeGuest()),
+    0,
+  );
+  let ready = false;
+  const warming = pool.prewarm(1).then(() => (ready = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(ready, false, "not before the boot finishes");
+  finishBoot();
+  await warming;
+  assert.equal(await pool.acquire(), guest);
+  await pool.close();
+});
+
+test("an aborted acquire kills a guest still booting instead of waiting for it", async () => {
+  const guest = fakeGuest(new Promise(() => {}));
+  let bootSignal: AbortSignal | undefined;
+  const pool = new TestPool((_, signal) => {
+    bootSignal = signal;
+    return readyOrTerminate(guest, signal);
+  }, 0);
+  const controller = new AbortController();
+  const acquiring = pool.acquire(controller.signal);
+  controller.abort();
+  await assert.rejects(acquiring, /stopped before it finished booting/);
+  assert.equal(bootSignal, controller.signal);
+  assert.equal(guest.terminated, true);
+});
+
+test("an acquire aborted while its spare boots kills that spare", async () => {
+  const spare = fakeGuest(new Promise(() => {}));
+  let boots = 0;
+  const pool = new TestPool(
+    (_, signal) => (boots++ === 0 ? readyOrTerminate(spare, signal) : Promise.resolve(fakeGuest())),
+    0,
+  );
+  void pool.prewarm(1);
+  const controller = new AbortController();
+  const acquiring = pool.acquire(controller.signal);
+  controller.abort();
+  await assert.rejects(acquiring, /stopped before it finished booting/);
+  assert.equal(spare.terminated, true);
   await pool.close();
 });

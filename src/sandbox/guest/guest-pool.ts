@@ -3,11 +3,19 @@
  * how to boot one guest. Used guests are never reused: each run gets a fresh interpreter, so no state
  * (and no heap grown by an earlier run) carries from one run to the next.
  */
+import { raceAbort } from "../../abort.ts";
+import { SandboxError } from "../../errors.ts";
 import type { Guest } from "./guest.ts";
 import type { GuestRuntime } from "./guest-runtime.ts";
 
+/** A guest booting (or booted) ahead of need, and the switch that kills it mid-boot. */
+interface Spare {
+  guest: Promise<Guest>;
+  stop: AbortController;
+}
+
 export abstract class GuestPool implements GuestRuntime {
-  readonly #spares: Promise<Guest>[] = [];
+  readonly #spares: Spare[] = [];
   #target: number;
   #closed = false;
 
@@ -15,39 +23,61 @@ export abstract class GuestPool implements GuestRuntime {
     this.#target = spares;
   }
 
-  /** Boots one guest; `background` means nobody waits for it yet, so it must not hold the process open. */
-  protected abstract boot(background: boolean): Promise<Guest>;
+  /**
+   * Boots one guest; `background` means nobody waits for it yet, so it must not hold the process open.
+   * An abort of `signal` kills a guest still booting.
+   */
+  protected abstract boot(background: boolean, signal?: AbortSignal): Promise<Guest>;
 
-  /** A booted guest, from the spares when one is ready. The caller owns it and must terminate it. */
-  async acquire(): Promise<Guest> {
+  /**
+   * A booted guest, from the spares when one is ready. The caller owns it and must terminate it. An
+   * abort of `signal` gives up: a booting guest is killed at once rather than waited for.
+   */
+  async acquire(signal?: AbortSignal): Promise<Guest> {
+    if (signal?.aborted) throw stoppedWhileBooting();
     const spare = this.#spares.shift();
     this.#refill();
     if (spare) {
-      const guest = await holdProcessOpen(spare.catch(() => undefined));
+      const stop = () => spare.stop.abort();
+      signal?.addEventListener("abort", stop, { once: true });
+      let guest: Guest | undefined;
+      try {
+        guest = await holdProcessOpen(spare.guest.catch(() => undefined));
+      } finally {
+        signal?.removeEventListener("abort", stop);
+      }
+      if (signal?.aborted) {
+        await guest?.terminate();
+        throw stoppedWhileBooting();
+      }
       if (guest?.alive) return guest;
     }
-    return this.boot(false);
+    return this.boot(false, signal);
   }
 
-  /** Keeps `count` guests booted and idle from now on. */
-  prewarm(count: number): void {
+  /** Keeps `count` guests booted and idle from now on; resolves once they are (failures included). */
+  async prewarm(count: number): Promise<void> {
     this.#target = Math.max(this.#target, count);
     this.#refill();
+    await holdProcessOpen(Promise.allSettled(this.#spares.map((s) => s.guest)));
   }
 
-  /** Terminates the idle spares. Guests already handed out are their owners' to close. */
+  /** Terminates the idle spares, those still booting too. Guests handed out are their owners' to close. */
   async close(): Promise<void> {
     this.#closed = true;
+    const closing = this.#spares.splice(0);
+    for (const spare of closing) spare.stop.abort();
     // A spare may still be booting in the background, which holds nothing open; waiting for it must.
-    const spares = await holdProcessOpen(Promise.allSettled(this.#spares.splice(0)));
+    const spares = await holdProcessOpen(Promise.allSettled(closing.map((s) => s.guest)));
     await Promise.all(spares.map((s) => (s.status === "fulfilled" ? s.value.terminate() : undefined)));
   }
 
   #refill(): void {
     while (!this.#closed && this.#spares.length < this.#target) {
-      const spare = this.boot(true);
-      spare.catch(() => {}); // a failed spare is replaced when someone asks for it
-      this.#spares.push(spare);
+      const stop = new AbortController();
+      const guest = this.boot(true, stop.signal);
+      guest.catch(() => {}); // a failed spare is replaced when someone asks for it
+      this.#spares.push({ guest, stop });
     }
   }
 }
@@ -62,13 +92,20 @@ async function holdProcessOpen<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** Resolves with the guest once it is ready; a guest that fails to boot is terminated, not leaked. */
-export async function readyOrTerminate(guest: Guest): Promise<Guest> {
+/**
+ * Resolves with the guest once it is ready; a guest that fails to boot, or whose `signal` aborts
+ * first, is terminated, not leaked.
+ */
+export async function readyOrTerminate(guest: Guest, signal?: AbortSignal): Promise<Guest> {
   try {
-    await guest.ready;
+    await raceAbort(guest.ready, signal, stoppedWhileBooting);
     return guest;
   } catch (error) {
     await guest.terminate();
     throw error;
   }
+}
+
+function stoppedWhileBooting(): SandboxError {
+  return new SandboxError("The guest was stopped before it finished booting: its sandbox was closed.");
 }

@@ -27,10 +27,10 @@ export interface GuestRuntimeOptions {
 }
 
 export interface GuestRuntime {
-  /** A booted guest. The caller owns it and must terminate it. */
-  acquire(): Promise<Guest>;
+  /** A booted guest. The caller owns it and must terminate it. An abort of `signal` stops a boot. */
+  acquire(signal?: AbortSignal): Promise<Guest>;
   /** Keeps `count` guests booted and idle from now on. */
-  prewarm(count: number): void;
+  prewarm(count: number): Promise<void>;
   /** Terminates idle spares. */
   close(): Promise<void>;
 }

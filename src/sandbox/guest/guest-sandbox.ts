@@ -15,8 +15,11 @@ import type { CellOutcome } from "./protocol.ts";
 
 export interface GuestSandboxOptions {
   language: Sandbox["language"];
-  /** Hands over a booted guest (from a pool of spares, or booted on demand). */
-  acquire: () => Promise<Guest>;
+  /**
+   * Hands over a booted guest (from a pool of spares, or booted on demand). `signal` aborts when the
+   * sandbox closes, so a boot still under way can stop.
+   */
+  acquire: (signal: AbortSignal) => Promise<Guest>;
   /**
    * How long an interrupted cell may take to stop before its guest is killed and replaced.
    * @default 5000
@@ -29,10 +32,15 @@ export interface GuestSandboxOptions {
 const INTERRUPT_REPEAT_MS = 100;
 
 type Stop = "timeout" | "cancelled";
+const STOPPING: Record<Stop, string> = {
+  timeout: "The cell ran past its time limit and is being stopped; no new sub-calls start.",
+  cancelled: "The run was cancelled; no new sub-calls start.",
+};
 
 export class GuestSandbox implements Sandbox {
   readonly language: Sandbox["language"];
-  readonly #acquire: () => Promise<Guest>;
+  readonly #acquire: (signal: AbortSignal) => Promise<Guest>;
+  readonly #closing = new AbortController();
   readonly #killGraceMs: number;
   #guest: Promise<Guest> | undefined;
   #context: RlmContext | undefined;
@@ -69,6 +77,7 @@ export class GuestSandbox implements Sandbox {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     const guest = this.#guest;
     this.#guest = undefined;
     await guest?.then((g) => g.terminate()).catch(() => {});
@@ -100,6 +109,8 @@ export class GuestSandbox implements Sandbox {
       try {
         outcome = await Promise.race([
           guest.execute(code, options.maxOutputChars, async (request, signal) => {
+            // A cell being stopped starts no new sub-calls: each would cost time and money for nothing.
+            if (reason) return { ok: false, error: STOPPING[reason] };
             const call = decodeHostCall(request);
             if (typeof call === "string") return { ok: false, error: call };
             timer.pause();
@@ -180,7 +191,7 @@ export class GuestSandbox implements Sandbox {
   #currentGuest(): Promise<Guest> {
     if (this.#closed) return Promise.reject(new SandboxError("The sandbox is closed."));
     if (!this.#guest) {
-      const guest = this.#acquire();
+      const guest = this.#acquire(this.#closing.signal);
       this.#guest = guest;
       guest.catch(() => {
         if (this.#guest === guest) this.#guest = undefined;

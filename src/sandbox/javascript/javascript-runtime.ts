@@ -34,7 +34,7 @@ export class JavascriptRuntime extends GuestPool {
     };
   }
 
-  protected override boot(background: boolean): Promise<Guest> {
+  protected override boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
     const guest: Guest =
       this.#options.isolation === "thread"
         ? new WorkerGuest({ workerUrl: WORKER_URL, init: this.#init, label: LABEL, background })
@@ -45,6 +45,6 @@ export class JavascriptRuntime extends GuestPool {
             memoryMb: this.#options.memoryMb,
             background,
           });
-    return readyOrTerminate(guest);
+    return readyOrTerminate(guest, signal);
   }
 }

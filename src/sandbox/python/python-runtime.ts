@@ -49,7 +49,7 @@ export class PythonRuntime extends GuestPool {
     );
   }
 
-  protected override async boot(background: boolean): Promise<Guest> {
+  protected override async boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
     const thread = this.#options.isolation === "thread";
     const [snapshot, wasm] = thread
       ? await Promise.all([this.#snapshots.bytesOrClaim(), this.#compiledWasm()])
@@ -76,15 +76,15 @@ export class PythonRuntime extends GuestPool {
           background,
         });
     try {
-      return await readyOrTerminate(guest);
+      return await readyOrTerminate(guest, signal);
     } catch (error) {
-      if (makeSnapshot) {
+      if (makeSnapshot || signal?.aborted) {
         this.#snapshots.failed();
         throw error;
       }
       // A snapshot that will not restore (corrupt file, changed runtime) is dropped; boot cold instead.
       await this.#snapshots.drop();
-      return this.boot(background);
+      return this.boot(background, signal);
     }
   }
 
