@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/sandbox/**/*.py", "docs/"] },
+  { ignores: ["dist/", "node_modules/", "src/sandbox/**/*.py", "docs/", ".scratch/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

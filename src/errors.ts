@@ -5,6 +5,7 @@
  * status, the partial result of a failed run). Check with `RlmError.isInstance(e)` or `e.code`, which
  * keep working across duplicate copies of the package, unlike `instanceof`.
  */
+import { formatCount } from "./format-count.ts";
 import type { RlmResult } from "./rlm/result.ts";
 
 const BRAND = Symbol.for("rlm.error");
@@ -127,7 +128,7 @@ const LIMIT_HELP: Record<LimitName, { option: string; flag: string; format: (n: 
   "max-tokens": {
     option: "maxTokens",
     flag: "--max-tokens",
-    format: (n) => `${Math.round(n).toLocaleString("en-US")} tokens`,
+    format: (n) => `${formatCount(Math.round(n))} tokens`,
   },
   "max-cost": { option: "maxCostUsd", flag: "--max-cost", format: (n) => `$${n.toFixed(4)}` },
   "max-time": { option: "maxTimeMs", flag: "--max-time", format: (n) => `${(n / 1000).toFixed(1)} s` },

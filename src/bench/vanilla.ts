@@ -6,6 +6,7 @@
  */
 import type { ChatMessage } from "../models/model.ts";
 import type { Task } from "./tasks/task.ts";
+import { formatCount } from "../format-count.ts";
 import { CHARS_PER_TOKEN } from "./lengths.ts";
 
 /** The window assumed when none is given: 2^17 tokens, common to many current models. @unit tokens */
@@ -49,10 +50,10 @@ export function vanillaPrompt(task: Pick<Task, "context" | "question">, windowTo
   const lineBreak = context.lastIndexOf("\n", roomChars - 1);
   const keptChars = lineBreak > roomChars * 0.99 ? lineBreak + 1 : roomChars;
   const marker =
-    `[The text is cut here. Only its first ${keptChars.toLocaleString("en-US")} of ` +
-    `${context.length.toLocaleString("en-US")} characters (about ${approxTokens(keptChars)} of ` +
+    `[The text is cut here. Only its first ${formatCount(keptChars)} of ` +
+    `${formatCount(context.length)} characters (about ${approxTokens(keptChars)} of ` +
     `${approxTokens(context.length)} tokens) fit in the model's context window of ` +
-    `${windowTokens.toLocaleString("en-US")} tokens. The rest of the text is not shown.]`;
+    `${formatCount(windowTokens)} tokens. The rest of the text is not shown.]`;
   return {
     messages: message(`${context.slice(0, keptChars)}\n\n${marker}\n\n${question}`),
     keptChars,
@@ -68,5 +69,5 @@ function message(user: string): ChatMessage[] {
 }
 
 function approxTokens(chars: number): string {
-  return Math.round(chars / CHARS_PER_TOKEN).toLocaleString("en-US");
+  return formatCount(Math.round(chars / CHARS_PER_TOKEN));
 }

@@ -13,6 +13,7 @@
 import { BudgetExceededError, type LimitName } from "../errors.ts";
 import type { Usage } from "../models/model.ts";
 import { costOf, type ModelPrice } from "../models/pricing.ts";
+import { formatCount } from "../format-count.ts";
 
 export interface BudgetLimits {
   /** Input plus output tokens across the tree. */
@@ -99,7 +100,7 @@ export class Budget {
           "max-tokens",
           maxTokens,
           this.#spentTokens + this.#reservedTokens,
-          `the next call may use up to ${inputBound.toLocaleString("en-US")} input tokens`,
+          `the next call may use up to ${formatCount(inputBound)} input tokens`,
         );
       }
       outputCap = Math.min(outputCap ?? room, room);

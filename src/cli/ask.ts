@@ -9,7 +9,8 @@ import type { RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
 import type { RlmOptions } from "../rlm/options.ts";
 import { EXIT } from "./exit-codes.ts";
-import { formatChars, formatCost, formatTokens } from "./format.ts";
+import { formatCount } from "../format-count.ts";
+import { formatCost, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
 import { defaultLogDir } from "../rlm/environment.ts";
@@ -142,7 +143,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
     : new Progress({ stream: io.stderr, live: io.stderr.isTTY === true });
   const skippedNote = loaded.skipped.length ? `, ${loaded.skipped.length} skipped` : "";
   progress?.note(
-    `context: ${formatChars(loaded.chars)} chars from ${loaded.files} file(s)${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
+    `context: ${formatCount(loaded.chars)} chars from ${loaded.files} file(s)${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
   );
   for (const skipped of loaded.skipped.slice(0, 10)) progress?.note(`  skipped ${skipped}`);
 

@@ -22,7 +22,3 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
   return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
 }
-
-export function formatChars(n: number): string {
-  return n.toLocaleString("en-US");
-}

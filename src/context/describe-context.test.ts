@@ -42,7 +42,16 @@ test("a big dict lists the first keys and says how to see all", () => {
   assert.doesNotMatch(text, /k120/);
 });
 
-test("a huge string's line count is estimated from its first millions of characters, and says so", () => {
+test("a huge string's line count is estimated from samples across it, and says so", () => {
   const text = "0123456789\n".repeat(1_000_000); // 11M characters, 1M lines
   assert.equal(describeContext(text), "`context` is a str of 11,000,000 characters (about 1,000,000 lines).");
+  // Long lines up front, short ones after: a prefix alone would be far off.
+  const mixed = "x".repeat(999).concat("\n").repeat(2_000) + "0123456789\n".repeat(500_000); // 2M + 5.5M chars
+  const estimate = Number(/about ([\d,]+) lines/.exec(describeContext(mixed))?.[1]?.replaceAll(",", ""));
+  assert.ok(Math.abs(estimate - 502_000) / 502_000 < 0.1, `estimated ${estimate} lines of 502,000`);
+});
+
+test("a string up to a million characters has its lines counted exactly", () => {
+  const text = "a\n".repeat(499_998) + "end"; // 999,999 characters
+  assert.equal(describeContext(text), "`context` is a str of 999,999 characters (499,999 lines).");
 });

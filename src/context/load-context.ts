@@ -8,6 +8,7 @@ import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { ContextLoadError } from "../errors.ts";
 import type { JsonValue, RlmContext } from "./context.ts";
+import { formatCount } from "../format-count.ts";
 import type { ContextNotes } from "./describe-context.ts";
 
 export interface LoadContextOptions {
@@ -213,7 +214,7 @@ function isBinary(bytes: Buffer): boolean {
 function checkSize(chars: number, source: string): void {
   if (chars > MAX_CONTEXT_CHARS) {
     throw new ContextLoadError(
-      `${source} holds ${chars.toLocaleString("en-US")} characters; a context can hold at most ${MAX_CONTEXT_CHARS.toLocaleString("en-US")}. ` +
+      `${source} holds ${formatCount(chars)} characters; a context can hold at most ${formatCount(MAX_CONTEXT_CHARS)}. ` +
         "Narrow it with --include/--exclude or a more specific path.",
     );
   }

@@ -2,6 +2,7 @@
  * How the loop talks about the REPL in each guest language: the code-block tag, how to print, how to
  * submit, and the REPL's functions as that language spells them.
  */
+import { formatCount } from "../format-count.ts";
 
 export interface Dialect {
   language: "python" | "javascript";
@@ -23,7 +24,7 @@ export interface Dialect {
   environment: string;
 }
 
-const n = (x: number) => x.toLocaleString("en-US");
+const n = formatCount;
 
 export const PYTHON: Dialect = {
   language: "python",

@@ -3,6 +3,7 @@
  * message (context description and question), the per-turn feedback, and the last call for an answer.
  */
 import type { ExecuteResult } from "../sandbox/sandbox.ts";
+import { formatCount } from "../format-count.ts";
 import type { Dialect } from "./dialects.ts";
 
 export interface SystemPromptSettings {
@@ -35,7 +36,7 @@ export function systemPrompt(s: SystemPromptSettings, d: Dialect): string {
 
 How a turn works: write ${d.name} in one or more fenced blocks tagged \`${d.tag}\`:
 ${fence(d.exploreExample)}
-Every \`${d.tag}\` block in your reply runs, in order, and you then see what it printed. Variables and functions persist from block to block and turn to turn. Each block's output is cut after ${s.maxOutputChars.toLocaleString("en-US")} characters, so print summaries, counts and slices rather than whole documents.
+Every \`${d.tag}\` block in your reply runs, in order, and you then see what it printed. Variables and functions persist from block to block and turn to turn. Each block's output is cut after ${formatCount(s.maxOutputChars)} characters, so print summaries, counts and slices rather than whole documents.
 
 What the REPL gives you:
 - \`context\`: the data (see the description in the first message). Do not reassign it; keep derived data in your own variables.
@@ -82,7 +83,7 @@ export function formatBlockOutput(index: number, count: number, result: ExecuteR
 }
 
 function cutNote(kept: number, total: number): string {
-  return `[output cut: showed ${kept.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} characters; print less at a time]`;
+  return `[output cut: showed ${formatCount(kept)} of ${formatCount(total)} characters; print less at a time]`;
 }
 
 /** The user message after a turn: the outputs, then where the run stands. */

@@ -21,6 +21,7 @@ import {
   type UsageLine,
 } from "./trajectory-file.ts";
 import type { Usage } from "../models/model.ts";
+import { formatCount } from "../format-count.ts";
 
 export interface TrajectoryWriterOptions {
   /** Folder for the files; created if missing. */
@@ -283,7 +284,7 @@ function callLine(
     root_model: end.model,
     prompt:
       prompt.length > MAX_TRACE_PROMPT_CHARS
-        ? `${prompt.slice(0, MAX_TRACE_PROMPT_CHARS)}\n…[cut in the trace: ${prompt.length.toLocaleString("en-US")} characters in all]`
+        ? `${prompt.slice(0, MAX_TRACE_PROMPT_CHARS)}\n…[cut in the trace: ${formatCount(prompt.length)} characters in all]`
         : prompt,
     response: end.response ?? "",
     prompt_tokens: input,
