@@ -9,6 +9,7 @@ import type { RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
 import type { RlmOptions } from "../rlm/options.ts";
 import { EXIT } from "./exit-codes.ts";
+import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
 import { formatCount } from "../format-count.ts";
 import { formatCost, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
@@ -38,15 +39,7 @@ REPL:
                            or thread (faster start, no process boundary; see docs/security.md)
 
 Limits:
-      --max-turns N        root model turns before it must answer (default 30)
-      --max-depth N        recursion depth; 1 means sub-calls are plain model calls (default 1)
-      --max-concurrency N  model requests in flight at once (default 16)
-      --cell-timeout S     compute seconds a code cell may take (default 120)
-      --request-timeout S  seconds per model request attempt (default 300)
-      --max-tokens N       input+output tokens the whole run may use (never exceeded)
-      --max-cost USD       dollars the whole run may spend (never exceeded; needs known prices)
-      --max-subcalls N     llm_query/rlm_query calls allowed; later ones fail in the REPL
-      --max-time S         seconds the whole run may take
+${limitFlagsHelp()}
 
 Output:
       --log-dir DIR        where to write the trajectory (default $RLM_LOG_DIR or ~/.local/state/rlm/runs)
@@ -70,15 +63,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       model: { type: "string", short: "m" },
       "sub-model": { type: "string" },
       "base-url": { type: "string" },
-      "max-turns": { type: "string" },
-      "max-depth": { type: "string" },
-      "max-concurrency": { type: "string" },
-      "cell-timeout": { type: "string" },
-      "request-timeout": { type: "string" },
-      "max-tokens": { type: "string" },
-      "max-cost": { type: "string" },
-      "max-subcalls": { type: "string" },
-      "max-time": { type: "string" },
+      ...LIMIT_OPTIONS,
       repl: { type: "string" },
       isolation: { type: "string" },
       "log-dir": { type: "string" },
@@ -115,17 +100,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   if (values.model) options.model = values.model;
   if (values["sub-model"]) options.subModel = values["sub-model"];
   if (values["base-url"]) options.baseURL = values["base-url"];
-  if (values["max-turns"]) options.maxTurns = count("--max-turns", values["max-turns"]);
-  if (values["max-depth"]) options.maxDepth = count("--max-depth", values["max-depth"]);
-  if (values["max-concurrency"])
-    options.maxConcurrency = count("--max-concurrency", values["max-concurrency"]);
-  if (values["cell-timeout"]) options.cellTimeoutMs = seconds("--cell-timeout", values["cell-timeout"]);
-  if (values["request-timeout"])
-    options.requestTimeoutMs = seconds("--request-timeout", values["request-timeout"]);
-  if (values["max-tokens"]) options.maxTokens = count("--max-tokens", values["max-tokens"]);
-  if (values["max-cost"]) options.maxCostUsd = dollars("--max-cost", values["max-cost"]);
-  if (values["max-subcalls"]) options.maxSubcalls = count("--max-subcalls", values["max-subcalls"]);
-  if (values["max-time"]) options.maxTimeMs = seconds("--max-time", values["max-time"]);
+  applyLimitFlags(values, options);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
   // Boot the guest while the context loads; a failed boot shows up in the run itself.
@@ -201,28 +176,7 @@ function summary(result: RlmResult): string {
   return `${result.turns} turn(s), ${t.calls} model call(s), ${formatTokens(t.inputTokens + t.outputTokens)} tokens, ${formatCost(t)}`;
 }
 
-function count(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} takes a whole number from 1 up, got "${text}".`);
-  return n;
-}
-
 function choice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`${flag} takes ${allowed.join(" or ")}, got "${text}".`);
-}
-
-function dollars(flag: string, text: string): number {
-  const n = Number(text.replace(/^\$/, ""));
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} takes an amount in US dollars above 0, got "${text}".`);
-  return n;
-}
-
-function seconds(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} takes a number of seconds above 0, got "${text}".`);
-  return Math.round(n * 1000);
 }
