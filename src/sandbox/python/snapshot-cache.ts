@@ -1,12 +1,17 @@
 /**
  * Pyodide memory snapshots on disk. A cold boot takes seconds; restoring a snapshot takes a fraction of
  * that. Snapshots are keyed by everything that shapes them (Pyodide version, prelude, worker), written
- * atomically, and deleted when they fail to load. The cache is an optimisation: every failure to read or
+ * atomically, and deleted when they fail to load. Each is ~30 MB and every engine version makes its
+ * own, so writing one deletes all but the newest few. The cache is an optimisation: every failure to read or
  * write it is swallowed and the guest boots cold instead.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+
+/** Snapshots kept in a cache folder: this version's and those of a couple of others in use alongside. */
+export const SNAPSHOTS_KEPT = 3;
+const SNAPSHOT_FILE = /^pyodide-[0-9a-f]{16}\.snapshot$/;
 
 export class SnapshotCache {
   readonly #file: string;
@@ -38,9 +43,27 @@ export class SnapshotCache {
       await mkdir(this.#dir, { recursive: true });
       await writeFile(temp, bytes);
       await rename(temp, this.#file);
+      await this.#prune();
     } catch {
       await rm(temp, { force: true }).catch(() => {});
     }
+  }
+
+  /** Deletes all but the `SNAPSHOTS_KEPT` most recently written snapshots (this one among them). */
+  async #prune(): Promise<void> {
+    const names = (await readdir(this.#dir)).filter((name) => SNAPSHOT_FILE.test(name));
+    const dated = await Promise.all(
+      names.map(async (name) => ({
+        path: join(this.#dir, name),
+        mtime: await stat(join(this.#dir, name)).then(
+          (s) => s.mtimeMs,
+          () => 0,
+        ),
+      })),
+    );
+    dated.sort((a, b) => b.mtime - a.mtime);
+    const stale = dated.slice(SNAPSHOTS_KEPT).filter((s) => s.path !== this.#file);
+    await Promise.all(stale.map((s) => rm(s.path, { force: true }).catch(() => {})));
   }
 
   async remove(): Promise<void> {
