@@ -1,6 +1,6 @@
 /**
  * How a context crosses into a guest: UTF-8 bytes, either the text itself or JSON. Bytes move to the
- * guest by transfer, not copy, and land in its in-memory file system.
+ * guest by transfer, not copy, or through a file in a guest process's private folder.
  */
 import { ContextLoadError } from "../errors.ts";
 import type { RlmContext } from "../context/context.ts";

@@ -144,6 +144,13 @@ export function runSandboxContract(
       assert.equal(result.error?.type, dialect.syntaxErrorType);
     });
 
+    test("non-ASCII text arrives decoded, not as its bytes", async () => {
+      const text = "naïve café, 日本語 — ∑ ≠ ∞\n".repeat(1000); // multi-byte UTF-8, all in the BMP
+      await sandbox.load(text);
+      assert.equal((await run(dialect.printContextLength)).stdout.trim(), String(text.length));
+      await sandbox.load("line one\nline two\n");
+    });
+
     test("each context kind arrives with its type", async () => {
       const kinds: [unknown, string][] = [
         ["text", dialect.typeNames.string],

@@ -3,7 +3,6 @@
  * empty environment, boots the language's worker, and relays between the engine (IPC) and the worker.
  * It decides nothing: timeouts, restarts and the meaning of host calls stay with the engine.
  */
-import { readFileSync } from "node:fs";
 import { messageOf } from "../../errors.ts";
 import type { HostCallReply } from "../sandbox.ts";
 import type { FromChild, ToChild } from "./process-protocol.ts";
@@ -39,10 +38,7 @@ async function handle(message: ToChild): Promise<void> {
       return;
     }
     case "load": {
-      // A view, not a copy: the read buffer is handed on (transferred) to the worker as it is.
-      const read = readFileSync(message.path);
-      const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
-      await current().load({ kind: message.kind, bytes });
+      await current().loadFile(message.path, message.kind);
       send({ type: "loaded", id: message.id });
       return;
     }

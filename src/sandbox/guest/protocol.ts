@@ -14,8 +14,14 @@ export interface GuestWorkerData<Init> {
   init: Init;
 }
 
+/**
+ * Where a context's UTF-8 bytes are: transferred along (a guest on a thread), or in a file the guest
+ * reads straight into its interpreter's memory (a guest in a child process, saving a copy).
+ */
+export type ContextSource = { bytes: Uint8Array } | { path: string };
+
 export type HostMessage =
-  | { type: "load"; id: number; kind: "text" | "json"; bytes: Uint8Array }
+  | { type: "load"; id: number; kind: "text" | "json"; source: ContextSource }
   | { type: "execute"; id: number; code: string; maxOutputChars: number };
 
 export type WorkerMessage =

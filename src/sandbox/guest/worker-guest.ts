@@ -9,7 +9,7 @@ import { createBridgeBuffers, HostBridge } from "../bridge.ts";
 import type { EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import { trackGuest } from "./live-guests.ts";
-import type { CellOutcome, GuestWorkerData, HostMessage, WorkerMessage } from "./protocol.ts";
+import type { CellOutcome, ContextSource, GuestWorkerData, HostMessage, WorkerMessage } from "./protocol.ts";
 
 interface Pending {
   resolve: (message: WorkerMessage) => void;
@@ -88,15 +88,25 @@ export class WorkerGuest implements Guest {
   }
 
   /** Copies `context` into the guest's `context` variable (the bytes are transferred, not copied). */
-  async load(encoded: EncodedContext): Promise<void> {
-    this.#bridge.resetInterrupt();
+  load(encoded: EncodedContext): Promise<void> {
     const { bytes } = encoded;
     // Transferred when the bytes own their buffer (no copy); a slice of a shared buffer is copied.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const reply = await this.#request(
-      { type: "load", id: 0, kind: encoded.kind, bytes },
-      owned ? [bytes.buffer as ArrayBuffer] : [],
-    );
+    return this.#load(encoded.kind, { bytes }, owned ? [bytes.buffer as ArrayBuffer] : []);
+  }
+
+  /** Loads the context from a file the worker may read (a guest process's private folder). */
+  loadFile(path: string, kind: EncodedContext["kind"]): Promise<void> {
+    return this.#load(kind, { path }, []);
+  }
+
+  async #load(
+    kind: EncodedContext["kind"],
+    source: ContextSource,
+    transfer: TransferListItem[],
+  ): Promise<void> {
+    this.#bridge.resetInterrupt();
+    const reply = await this.#request({ type: "load", id: 0, kind, source }, transfer);
     if (reply.type !== "loaded")
       throw new SandboxError(`Loading the context into the ${this.#label} guest failed: ${describe(reply)}`);
   }

@@ -5,7 +5,8 @@
  */
 import { parentPort, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { OutputCollector } from "../output-collector.ts";
-import type { CellSummary, HostMessage, WorkerMessage } from "./protocol.ts";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import type { CellSummary, ContextSource, HostMessage, WorkerMessage } from "./protocol.ts";
 
 const port = parentPort as MessagePort;
 const MAX_LOG_CHARS = 4000;
@@ -36,8 +37,8 @@ export class CellOutput {
 
 /** What a language's worker does with the host's requests. */
 export interface GuestCells {
-  /** Makes the bytes the guest's `context`; throws if it cannot. */
-  load(bytes: Uint8Array, kind: "text" | "json"): void;
+  /** Makes the bytes at `source` the guest's `context`; throws if it cannot. */
+  load(source: ContextSource, kind: "text" | "json"): void;
   /** Runs one cell, its output going to the `CellOutput`; reports what the prelude saw. */
   run(code: string): CellSummary;
 }
@@ -48,7 +49,7 @@ export function serveCells(output: CellOutput, cells: GuestCells): void {
     switch (message.type) {
       case "load":
         try {
-          cells.load(message.bytes, message.kind);
+          cells.load(message.source, message.kind);
           post({ type: "loaded", id: message.id });
         } catch (error) {
           post({ type: "load-failed", id: message.id, message: errorText(error) });
@@ -102,4 +103,38 @@ function interruptedSummary(error: unknown): CellSummary {
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The context's bytes, from wherever the host put them. */
+export function sourceBytes(source: ContextSource): Uint8Array {
+  return "bytes" in source ? source.bytes : readFileSync(source.path);
+}
+
+/** The context's size in bytes. */
+export function sourceSize(source: ContextSource): number {
+  if ("bytes" in source) return source.bytes.byteLength;
+  const fd = openSync(source.path, "r");
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills `target` (sized by `sourceSize`) with the context's bytes, reading a file straight into it. */
+export function copySource(source: ContextSource, target: Uint8Array): void {
+  if ("bytes" in source) {
+    target.set(source.bytes);
+    return;
+  }
+  const fd = openSync(source.path, "r");
+  try {
+    for (let done = 0; done < target.byteLength;) {
+      const read = readSync(fd, target, done, target.byteLength - done, done);
+      if (read === 0) throw new Error(`the context file ended after ${done} of ${target.byteLength} bytes`);
+      done += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -9,7 +9,14 @@ import type * as QuickJSCore from "quickjs-emscripten-core";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { GuestBridge } from "../bridge.ts";
 import type { CellSummary, GuestWorkerData } from "../guest/protocol.ts";
-import { bootFailure, captureConsole, CellOutput, post, serveCells } from "../guest/worker-support.ts";
+import {
+  bootFailure,
+  captureConsole,
+  CellOutput,
+  post,
+  serveCells,
+  sourceBytes,
+} from "../guest/worker-support.ts";
 import { replSemantics } from "./repl-semantics.ts";
 import type { GuestError } from "../sandbox.ts";
 
@@ -59,8 +66,8 @@ async function main(): Promise<void> {
   post({ type: "ready", bootMs: performance.now() - started, fromSnapshot: false });
   let cells = 0;
   serveCells(output, {
-    load(bytes, kind) {
-      const text = new TextDecoder().decode(bytes);
+    load(source, kind) {
+      const text = new TextDecoder().decode(sourceBytes(source));
       using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
       vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value)).dispose();
     },

@@ -9,7 +9,6 @@ drives the REPL through `install`, `load_context` and `run_cell`; model-written 
 import builtins
 import json
 import linecache
-import os
 import reprlib
 import sys
 import time
@@ -255,13 +254,14 @@ def install():
     builtins.input = _no_input
 
 
-def load_context(path, kind):
-    """Read the context the host wrote to `path`, then delete the file to free its memory."""
-    with open(path, "rb") as f:
-        data = f.read()
-    os.unlink(path)
+def new_buffer(size):
+    """A zeroed buffer the host fills with the context's UTF-8 bytes."""
+    return bytearray(size)
+
+
+def load_context(data, kind):
+    """Make the bytes the host put in `data` the REPL's `context`."""
     text = data.decode("utf-8")
-    del data
     value = text if kind == "text" else json.loads(text)
     _session.originals["context"] = value
     _session.ns["context"] = value

@@ -9,7 +9,15 @@ import type * as Pyodide from "pyodide";
 import type { PyodideAPI } from "pyodide";
 import { GuestBridge } from "../bridge.ts";
 import type { CellSummary, GuestWorkerData } from "../guest/protocol.ts";
-import { bootFailure, captureConsole, CellOutput, post, serveCells } from "../guest/worker-support.ts";
+import {
+  bootFailure,
+  captureConsole,
+  CellOutput,
+  copySource,
+  post,
+  serveCells,
+  sourceSize,
+} from "../guest/worker-support.ts";
 
 /** The Python guest's boot settings (`workerData.init`). */
 export interface PythonInit {
@@ -147,19 +155,36 @@ async function main(): Promise<void> {
   harden(pyodide);
   post({ type: "ready", bootMs: performance.now() - started, fromSnapshot });
   serveCells(output, {
-    load(bytes, kind) {
-      const path = `${PRELUDE_DIR}/context`;
-      pyodide.FS.mkdirTree(PRELUDE_DIR);
-      pyodide.FS.writeFile(path, bytes, { canOwn: true });
-      prelude.load_context(path, kind);
+    load(source, kind) {
+      // The bytes go straight into a bytearray in Pyodide's heap (a file is read into it), then
+      // become a str: no other copy of a large context is made on this side.
+      const buffer = prelude.new_buffer(sourceSize(source));
+      try {
+        const view = buffer.getBuffer("u8");
+        try {
+          copySource(source, view.data);
+        } finally {
+          view.release();
+        }
+        prelude.load_context(buffer, kind);
+      } finally {
+        buffer.destroy();
+      }
     },
     run: (code) => JSON.parse(prelude.run_cell(code)) as CellSummary,
   });
 }
 
+/** A Python `bytearray` as Pyodide hands it to JavaScript. */
+interface PyBytearray {
+  getBuffer(type: "u8"): { data: Uint8Array; release(): void };
+  destroy(): void;
+}
+
 interface PreludeApi {
   install(): void;
-  load_context(path: string, kind: string): void;
+  new_buffer(size: number): PyBytearray;
+  load_context(buffer: PyBytearray, kind: string): void;
   run_cell(code: string): string;
 }
 
