@@ -171,7 +171,12 @@ async function bigContext(isolation: "process" | "thread"): Promise<void> {
   const sizeMb = quick ? 20 : 100;
   console.error(`${sizeMb} MB context into the REPL (${isolation})`);
   const runtime = new PythonRuntime({ cacheDir, isolation });
-  const newSandbox = () => new GuestSandbox({ language: "python", acquire: () => runtime.acquire() });
+  const newSandbox = () =>
+    new GuestSandbox({
+      language: "python",
+      acquire: (signal) => runtime.acquire(signal),
+      encodeWhileBooting: isolation === "thread",
+    });
   // Boot once so the snapshot exists, as it does for every run after a machine's first.
   const warm = newSandbox();
   await warm.start();

@@ -29,5 +29,9 @@ export function sharedRuntime(settings: SandboxSettings): GuestRuntime {
 /** A fresh sandbox of the given language over the shared runtime. */
 export function createSandbox(settings: SandboxSettings): Sandbox {
   const runtime = sharedRuntime(settings);
-  return new GuestSandbox({ language: settings.language, acquire: (signal) => runtime.acquire(signal) });
+  return new GuestSandbox({
+    language: settings.language,
+    acquire: (signal) => runtime.acquire(signal),
+    encodeWhileBooting: settings.isolation === "thread",
+  });
 }

@@ -26,6 +26,12 @@ export interface GuestSandboxOptions {
    * @unit milliseconds
    */
   killGraceMs?: number;
+  /**
+   * Make the context's UTF-8 bytes while the guest boots. Guests on threads take those bytes; a guest
+   * in a child process reads a file written from the text, so making them would only cost memory.
+   * @default false
+   */
+  encodeWhileBooting?: boolean;
 }
 
 /** How often an interrupt is repeated until the cell stops. @unit milliseconds */
@@ -42,6 +48,7 @@ export class GuestSandbox implements Sandbox {
   readonly #acquire: (signal: AbortSignal) => Promise<Guest>;
   readonly #closing = new AbortController();
   readonly #killGraceMs: number;
+  readonly #encodeWhileBooting: boolean;
   #guest: Promise<Guest> | undefined;
   #context: RlmContext | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -52,6 +59,7 @@ export class GuestSandbox implements Sandbox {
     this.#acquire = options.acquire;
     // Generous: a restart loses every variable the model built, so a slow machine gets time to stop.
     this.#killGraceMs = options.killGraceMs ?? 5000;
+    this.#encodeWhileBooting = options.encodeWhileBooting ?? false;
   }
 
   async start(): Promise<void> {
@@ -66,6 +74,7 @@ export class GuestSandbox implements Sandbox {
       this.#context = context;
       await new Promise((resolve) => setImmediate(resolve));
       const encoded = encodeContext(context);
+      if (this.#encodeWhileBooting) encoded.bytes();
       await (await guest).load(encoded);
     });
   }

@@ -5,12 +5,12 @@
  * grows past the cap. Its host calls arrive here as raw JSON for the engine to decode.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { messageOf, SandboxError } from "../../errors.ts";
-import type { EncodedContext } from "../encode-context.ts";
+import { writeContextFile, type EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import { trackGuest } from "./live-guests.ts";
 import { guestProcessFlags } from "./permissions.ts";
@@ -147,7 +147,7 @@ export class ProcessGuest implements Guest {
   /** Writes the context to the child's private folder for it to read, then deletes it. */
   async load(encoded: EncodedContext): Promise<void> {
     const path = join(this.#dir, `context-${++this.#nextId}`);
-    writeFileSync(path, encoded.bytes, { mode: 0o600 });
+    writeContextFile(path, encoded);
     try {
       const reply = await this.#request({ type: "load", id: 0, path, kind: encoded.kind });
       if (reply.type !== "loaded")

@@ -89,7 +89,7 @@ export class WorkerGuest implements Guest {
 
   /** Copies `context` into the guest's `context` variable (the bytes are transferred, not copied). */
   load(encoded: EncodedContext): Promise<void> {
-    const { bytes } = encoded;
+    const bytes = encoded.bytes();
     // Transferred when the bytes own their buffer (no copy); a slice of a shared buffer is copied.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     return this.#load(encoded.kind, { bytes }, owned ? [bytes.buffer as ArrayBuffer] : []);
