@@ -83,11 +83,16 @@ async function withSharedWasm<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A file's bytes as a plain `Uint8Array` over the buffer read, not a copy (30 MB cost ~140 ms). */
+function readView(path: string): Uint8Array {
+  const read = readFileSync(path);
+  return new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+}
+
 async function boot(): Promise<{ pyodide: PyodideAPI; fromSnapshot: boolean }> {
   const { loadPyodide } = (await import(init.pyodideUrl)) as typeof Pyodide;
   const options = { jsglobals: {}, env: { HOME: "/home/pyodide" }, stdout: () => {}, stderr: () => {} };
-  const snapshot =
-    init.snapshot ?? (init.snapshotPath ? new Uint8Array(readFileSync(init.snapshotPath)) : undefined);
+  const snapshot = init.snapshot ?? (init.snapshotPath ? readView(init.snapshotPath) : undefined);
   if (snapshot) {
     return {
       pyodide: await withSharedWasm(() => loadPyodide({ ...options, _loadSnapshot: snapshot })),
