@@ -74,6 +74,7 @@ describe("replay", () => {
           ),
           repl("FINAL(' / '.join(out))"),
         ]),
+        looping: conversation([repl("n = 0\nwhile True:\n    n += 1"), repl("FINAL('stopped')")]),
         sub: (request) =>
           request.messages[0]?.role === "system" ? child(request) : `sub<${lastUserMessage(request).length}>`,
       },
@@ -117,6 +118,26 @@ describe("replay", () => {
     assert.deepEqual([result.turnsServed, result.blocksCompared, result.subcallsServed], [3, 4, 3]);
     assert.deepEqual(result.notes, []);
     assert.equal(server.calls.length, calls, "no model was called");
+  });
+
+  test("a replay keeps the recorded cell time limit and output cut", { timeout: 30_000 }, async () => {
+    // With the default limit (120 s) the replayed loop would run far longer and end in another error.
+    const recorded = await new RLM({
+      model: "openai/looping",
+      subModel: "openai/sub",
+      baseURL: server.baseURL,
+      env: {},
+      cacheDir: TEST_CACHE_DIR,
+      cellTimeoutMs: 400,
+      maxOutputChars: 5_000,
+      logDir: join(dir, "looping"),
+    }).completion({ prompt: "Loop.", context: CONTEXT });
+    assert.ok(recorded.trajectoryFile);
+    const recording = readRecording(readFileSync(recorded.trajectoryFile, "utf8"));
+    assert.deepEqual([recording.cellTimeoutMs, recording.maxOutputChars], [400, 5_000]);
+    const result = await replay(recorded.trajectoryFile);
+    assert.equal(result.divergence, undefined, result.divergence?.message);
+    assert.equal(result.answer, "stopped");
   });
 
   test("a run with child RLMs replays with no divergence", async () => {

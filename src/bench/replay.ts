@@ -176,10 +176,12 @@ function settingsOf(recording: Recording): {
   maxTurns?: number;
   maxDepth: number;
   maxOutputChars?: number;
+  cellTimeoutMs?: number;
   repl: "python" | "javascript";
 } {
   // A block whose output was cut shows the cut the run used; the replay must cut at the same place.
-  let cut: number | undefined;
+  // Files that record the cut say it outright; for older and reference files, infer it.
+  let cut: number | undefined = recording.maxOutputChars;
   const visit = (run: RecordedRun) => {
     for (const block of run.turns.flatMap((turn) => turn.blocks)) {
       if (block.stdoutChars > block.stdout.length) cut ??= block.stdout.length;
@@ -192,6 +194,7 @@ function settingsOf(recording: Recording): {
     maxDepth: recording.maxDepth,
     repl: recording.repl,
     ...(cut !== undefined && cut >= 100 ? { maxOutputChars: cut } : {}),
+    ...(recording.cellTimeoutMs ? { cellTimeoutMs: recording.cellTimeoutMs } : {}),
   };
 }
 

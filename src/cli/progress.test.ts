@@ -28,6 +28,8 @@ const runStart = (runId: string, depth: number): RlmEvent => ({
   maxTurns: 30,
   maxDepth: 2,
   repl: "python",
+  maxOutputChars: 20_000,
+  cellTimeoutMs: 120_000,
 });
 
 test("plain lines off a terminal: one per step, children marked with their depth", () => {

@@ -130,6 +130,8 @@ class Run {
       maxTurns: options.maxTurns,
       maxDepth: options.maxDepth,
       repl: options.repl,
+      maxOutputChars: options.maxOutputChars,
+      cellTimeoutMs: options.cellTimeoutMs,
     });
     // Boot the guest and load the context while the first model call is in flight.
     this.#sandbox = this.#tree.createSandbox();

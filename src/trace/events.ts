@@ -29,6 +29,10 @@ export type RlmEvent = EventBase &
         maxDepth: number;
         /** The language of this run's REPL. */
         repl: "python" | "javascript";
+        /** Where each block's output is cut. @unit characters */
+        maxOutputChars: number;
+        /** A cell's time limit. @unit milliseconds */
+        cellTimeoutMs: number;
       }
     | { type: "turn-start"; turn: number; maxTurns: number }
     | {

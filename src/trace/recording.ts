@@ -89,6 +89,9 @@ export interface Recording {
   maxTurns: number | undefined;
   /** The REPL's language; reference files are Python. */
   repl: "python" | "javascript";
+  /** The run's output cut and cell time limit, when the file records them (ours, since 2026-12). */
+  maxOutputChars: number | undefined;
+  cellTimeoutMs: number | undefined;
   subModel: string | undefined;
   /** The context, when the file holds it (reference files only). */
   context: RlmContext | undefined;
@@ -140,6 +143,8 @@ export function readRecording(text: string): Recording {
     maxTurns: positive(metadata.max_iterations),
     repl: ours && metadata.repl === "javascript" ? "javascript" : "python",
     subModel: ours ? str(metadata.sub_model) : undefined,
+    maxOutputChars: ours ? positive(metadata.max_output_chars) : undefined,
+    cellTimeoutMs: ours ? positive(metadata.cell_timeout_ms) : undefined,
     context,
     question: str(runContext?.root_prompt),
     skippedLines,

@@ -49,6 +49,10 @@ export interface MetadataLine {
   question: string;
   context_description: string;
   sub_model: string;
+  /** The run's cut of each block's output, so a replay cuts at the same place (absent before 2026-12). */
+  max_output_chars?: number;
+  /** The run's cell time limit, so a replay interrupts at the same point. @unit milliseconds */
+  cell_timeout_ms?: number;
 }
 
 export interface UsageLine {

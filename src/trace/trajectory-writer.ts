@@ -222,6 +222,8 @@ export class TrajectoryWriter {
       question: event.prompt,
       context_description: event.contextDescription,
       sub_model: event.subModel,
+      max_output_chars: event.maxOutputChars,
+      cell_timeout_ms: event.cellTimeoutMs,
     };
     const fd = openSync(path, "w");
     const header = Buffer.from(`${JSON.stringify(metadata)}\n`);
