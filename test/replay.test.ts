@@ -252,6 +252,10 @@ describe("replay", () => {
     assert.equal(result.answer, "3 questions: 1 about people, 2 about places");
   });
 
+  test("a file that is not a trajectory is refused with its own error code", () => {
+    assert.throws(() => readRecording("hello\n"), { code: "RLM_TRAJECTORY_UNREADABLE" });
+  });
+
   test("our files need the context, and say so", async () => {
     await assert.rejects(
       replayRecording({ recording: readRecording(readFileSync(flat, "utf8")), cacheDir: TEST_CACHE_DIR }),

@@ -22,8 +22,13 @@ Commands:
 Run "rlm <command> --help" for a command's options. Models come from --model or RLM_MODEL
 ("openai/gpt-5-mini", "ollama/llama3.1", ...) with the provider's key (OPENAI_API_KEY, ...).`;
 
-/** Error codes that mean the user's input or setup is wrong, not that a run failed. */
-const USAGE_CODES = new Set(["RLM_INVALID_OPTION", "RLM_MODEL_NOT_CONFIGURED", "RLM_CONTEXT_LOAD_FAILED"]);
+/** Error codes that mean the user's input or setup is wrong (flags, configuration, files), not that a run failed: exit 2. */
+const USAGE_CODES = new Set([
+  "RLM_INVALID_OPTION",
+  "RLM_MODEL_NOT_CONFIGURED",
+  "RLM_CONTEXT_LOAD_FAILED",
+  "RLM_TRAJECTORY_UNREADABLE",
+]);
 
 export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;

@@ -20,8 +20,7 @@ import { TRAJECTORY_FORMAT } from "./trajectory-file.ts";
 /** A trajectory file that cannot be replayed: not JSON lines, no metadata, no iterations. */
 export class TrajectoryReadError extends RlmError {
   constructor(message: string) {
-    // Bad input, like a bad option: the CLI exits 2.
-    super("RLM_INVALID_OPTION", message);
+    super("RLM_TRAJECTORY_UNREADABLE", message);
   }
 }
 
