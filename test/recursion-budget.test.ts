@@ -198,7 +198,7 @@ describe("recursion and budgets", () => {
       { maxTimeMs: 1500, cellTimeoutMs: 60_000 },
     );
     // A guest booted beforehand, so the limit trips while the cell runs, however slow the machine.
-    await rlm.start();
+    await rlm.ready();
     const started = performance.now();
     const result = await rlm.completion({ prompt: "q", context: "c" });
     const took = performance.now() - started;

@@ -103,8 +103,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   applyLimitFlags(values, options);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
-  // Boot the guest while the context loads; a failed boot shows up in the run itself.
-  rlm.start().catch(() => {});
+  // Boot the guest while the context loads, without keeping the process alive if loading fails.
+  rlm.start();
 
   const loaded = await loadContext(values.context, {
     ...(values.include ? { include: values.include } : {}),

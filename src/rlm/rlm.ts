@@ -91,11 +91,17 @@ export class RLM {
   }
 
   /**
-   * Boots a guest ahead of the first run, and keeps one spare booted from then on; resolves once it is
-   * ready. Optional: runs boot their own guest while the model thinks.
+   * Boots a guest ahead of the first run, and keeps one spare booted from then on. Optional: runs boot
+   * their own guest while the model thinks. The boot runs in the background and keeps nothing alive.
    */
-  start(): Promise<void> {
-    return sharedRuntime(this.#sandbox).prewarm(1);
+  start(): void {
+    sharedRuntime(this.#sandbox).prewarm(1);
+  }
+
+  /** `start()`, then resolves once the guest is booted and waiting. */
+  async ready(): Promise<void> {
+    this.start();
+    await sharedRuntime(this.#sandbox).warm();
   }
 
   /**

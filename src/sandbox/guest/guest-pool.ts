@@ -55,10 +55,14 @@ export abstract class GuestPool implements GuestRuntime {
     return this.boot(false, signal);
   }
 
-  /** Keeps `count` guests booted and idle from now on; resolves once they are (failures included). */
-  async prewarm(count: number): Promise<void> {
+  /** Keeps `count` guests booted and idle from now on. Holds nothing open: the boots run in the background. */
+  prewarm(count: number): void {
     this.#target = Math.max(this.#target, count);
     this.#refill();
+  }
+
+  /** Resolves once every spare under way has booted or failed; holds the process open meanwhile. */
+  async warm(): Promise<void> {
     await holdProcessOpen(Promise.allSettled(this.#spares.map((s) => s.guest)));
   }
 

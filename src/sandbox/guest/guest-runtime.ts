@@ -30,7 +30,9 @@ export interface GuestRuntime {
   /** A booted guest. The caller owns it and must terminate it. An abort of `signal` stops a boot. */
   acquire(signal?: AbortSignal): Promise<Guest>;
   /** Keeps `count` guests booted and idle from now on. */
-  prewarm(count: number): Promise<void>;
+  prewarm(count: number): void;
+  /** Resolves once every spare under way has booted or failed. */
+  warm(): Promise<void>;
   /** Terminates idle spares. */
   close(): Promise<void>;
 }
