@@ -24,18 +24,20 @@ const LINE_SAMPLE_CHARS = 16_384;
 export function describeContext(context: RlmContext, notes: ContextNotes = {}): string {
   const lines: string[] = [];
   if (typeof context === "string") {
-    lines.push(`\`context\` is a str of ${fmt(context.length)} characters (${lineCount(context)} lines).`);
+    lines.push(
+      `\`context\` is a str of ${formatCount(context.length)} characters (${lineCount(context)} lines).`,
+    );
   } else if (Array.isArray(context)) {
     const items = context as readonly (string | { readonly [key: string]: JsonValue })[];
     const lengths = items.map(sizeOf);
     const total = lengths.reduce((a, b) => a + b, 0);
     const kind = typeof items[0] === "string" || items.length === 0 ? "str" : "dict";
     lines.push(
-      `\`context\` is a list of ${fmt(items.length)} ${kind} items, ${fmt(total)} characters in total.`,
+      `\`context\` is a list of ${formatCount(items.length)} ${kind} items, ${formatCount(total)} characters in total.`,
       items.length > 0
-        ? `Lengths of the first ${Math.min(LIST_SAMPLE, items.length)} items: ${lengths.slice(0, LIST_SAMPLE).map(fmt).join(", ")}` +
+        ? `Lengths of the first ${Math.min(LIST_SAMPLE, items.length)} items: ${lengths.slice(0, LIST_SAMPLE).map(formatCount).join(", ")}` +
             (items.length > LIST_SAMPLE
-              ? ` (max ${fmt(Math.max(...lengths))}, min ${fmt(Math.min(...lengths))}).`
+              ? ` (max ${formatCount(Math.max(...lengths))}, min ${formatCount(Math.min(...lengths))}).`
               : ".")
         : "The list is empty.",
     );
@@ -51,9 +53,11 @@ export function describeContext(context: RlmContext, notes: ContextNotes = {}): 
     const sizes = entries.map(([, v]) => sizeOf(v));
     const total = sizes.reduce((a, b) => a + b, 0);
     lines.push(
-      `\`context\` is a dict with ${fmt(entries.length)} keys, ${fmt(total)} characters of values in total.`,
+      `\`context\` is a dict with ${formatCount(entries.length)} keys, ${formatCount(total)} characters of values in total.`,
     );
-    const shown = entries.slice(0, KEY_LISTING).map(([k], i) => `  ${k} (${fmt(sizes[i] ?? 0)} chars)`);
+    const shown = entries
+      .slice(0, KEY_LISTING)
+      .map(([k], i) => `  ${k} (${formatCount(sizes[i] ?? 0)} chars)`);
     if (shown.length > 0) {
       lines.push(
         `Keys${entries.length > KEY_LISTING ? ` (first ${KEY_LISTING}; print(list(context)) for all)` : ""}:`,
@@ -86,14 +90,14 @@ function lineCount(text: string): string {
   if (text.length === 0) return "0";
   if (text.length <= EXACT_LINE_COUNT_CHARS) {
     const breaks = countBreaks(text, 0, text.length);
-    return fmt(text.endsWith("\n") ? breaks : breaks + 1);
+    return formatCount(text.endsWith("\n") ? breaks : breaks + 1);
   }
   const stride = Math.floor(text.length / LINE_SAMPLES);
   let breaks = 0;
   for (let s = 0; s < LINE_SAMPLES; s++)
     breaks += countBreaks(text, s * stride, s * stride + LINE_SAMPLE_CHARS);
   const estimate = (breaks * text.length) / (LINE_SAMPLES * LINE_SAMPLE_CHARS);
-  return `about ${fmt(Number(Math.max(1, estimate).toPrecision(3)))}`;
+  return `about ${formatCount(Number(Math.max(1, estimate).toPrecision(3)))}`;
 }
 
 /** Newlines in `text` from `start` up to (not including) `end`. */
@@ -102,5 +106,3 @@ function countBreaks(text: string, start: number, end: number): number {
   for (let i = text.indexOf("\n", start); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) breaks++;
   return breaks;
 }
-
-const fmt = formatCount;

@@ -5,7 +5,7 @@
  */
 import { parentPort, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { OutputCollector } from "../output-collector.ts";
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import type { CellSummary, ContextSource, HostMessage, WorkerMessage } from "./protocol.ts";
 
 const port = parentPort as MessagePort;
@@ -112,13 +112,7 @@ export function sourceBytes(source: ContextSource): Uint8Array {
 
 /** The context's size in bytes. */
 export function sourceSize(source: ContextSource): number {
-  if ("bytes" in source) return source.bytes.byteLength;
-  const fd = openSync(source.path, "r");
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+  return "bytes" in source ? source.bytes.byteLength : statSync(source.path).size;
 }
 
 /** Fills `target` (sized by `sourceSize`) with the context's bytes, reading a file straight into it. */
