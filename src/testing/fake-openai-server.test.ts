@@ -69,6 +69,31 @@ test("records requests and answered calls, and tracks peak concurrency", async (
   assert.equal(server.inFlight, 0);
 });
 
+test("times each request's arrival and each reply's end on this process's clock, streamed or not", async (t) => {
+  const server = await startFakeOpenAIServer({ latencyMs: 20, handler: () => "one two three" });
+  t.after(() => server.close());
+  const client = new OpenAI({ baseURL: server.baseURL, apiKey: "k", maxRetries: 0 });
+  const before = performance.now();
+  await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "a" }] });
+  const stream = await client.chat.completions.create({
+    model: "m",
+    messages: [{ role: "user", content: "b" }],
+    stream: true,
+  });
+  for await (const chunk of stream) void chunk;
+  const after = performance.now();
+  assert.equal(server.calls.length, 2);
+  for (const call of server.calls) {
+    const { arrivedAt } = call.request;
+    assert.ok(call.sentAt !== undefined, "the reply's end is recorded");
+    assert.ok(before <= arrivedAt && arrivedAt <= call.sentAt && call.sentAt <= after);
+    // The scripted latency lies between the two.
+    assert.ok(call.sentAt - arrivedAt >= 19);
+  }
+  const [first, second] = server.calls;
+  assert.ok((first?.sentAt ?? Infinity) <= (second?.request.arrivedAt ?? -Infinity));
+});
+
 test("a model with no script is a 404 naming the model", async (t) => {
   const server = await startFakeOpenAIServer({ models: { known: () => "x" } });
   t.after(() => server.close());

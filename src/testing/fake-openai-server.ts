@@ -31,6 +31,11 @@ export interface FakeChatRequest {
   body: Record<string, unknown>;
   /** `Date.now()` when the request arrived. */
   receivedAt: number;
+  /**
+   * `performance.now()` of the server's process when the request arrived (its headers, before the body
+   * was read): sub-millisecond, for timing a client from the server's side.
+   */
+  arrivedAt: number;
 }
 
 /** Usage the server reports; tokens default to about one per four characters. */
@@ -75,6 +80,11 @@ export interface FakeCall {
   request: FakeChatRequest;
   status: number;
   usage: FakeUsage | undefined;
+  /**
+   * `performance.now()` of the server's process when the reply's last byte was handed to the operating
+   * system; `undefined` until then, and for a connection dropped before the reply ended.
+   */
+  sentAt?: number;
 }
 
 export interface FakeOpenAIServer {
@@ -103,6 +113,11 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
   let peakInFlight = 0;
 
   const server = createServer((req, res) => {
+    const arrivedAt = performance.now();
+    const record = (call: FakeCall) => {
+      calls.push(call);
+      res.once("finish", () => (call.sentAt = performance.now()));
+    };
     void (async () => {
       const path = (req.url ?? "").replace(/\?.*$/, "");
       if (req.method === "GET" && /^(\/v1)?\/models$/.test(path)) {
@@ -131,6 +146,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         stream: body.stream === true,
         body,
         receivedAt: Date.now(),
+        arrivedAt,
       };
       requests.push(request);
       inFlight++;
@@ -138,14 +154,14 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       try {
         const handler = options.models?.[request.model] ?? options.handler;
         if (!handler) {
-          calls.push({ request, status: 404, usage: undefined });
+          record({ request, status: 404, usage: undefined });
           return sendError(res, 404, `The fake server has no script for model "${request.model}".`);
         }
         let reply: FakeReply;
         try {
           reply = await handler(request);
         } catch (error) {
-          calls.push({ request, status: 500, usage: undefined });
+          record({ request, status: 500, usage: undefined });
           return sendError(res, 500, `The fake server's script failed: ${(error as Error).message}`);
         }
         const spec = typeof reply === "string" ? { content: reply } : reply;
@@ -157,7 +173,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
           return;
         }
         if (spec.status && spec.status >= 400) {
-          calls.push({ request, status: spec.status, usage: undefined });
+          record({ request, status: spec.status, usage: undefined });
           return sendError(res, spec.status, spec.error ?? `Scripted failure ${spec.status}.`, spec.headers);
         }
         // Like a real server, stop at max_completion_tokens (about four characters a token here).
@@ -165,7 +181,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         const truncated = (spec.content ?? "").length > cap * 4;
         const content = truncated ? (spec.content ?? "").slice(0, cap * 4) : (spec.content ?? "");
         const usage = spec.usage === false ? undefined : usageFor(request, content, spec.usage);
-        calls.push({ request, status: 200, usage });
+        record({ request, status: 200, usage });
         const finishReason = truncated ? "length" : (spec.finishReason ?? "stop");
         if (request.stream) return sendStream(res, request, content, finishReason, usage);
         return sendJson(
