@@ -39,3 +39,31 @@ export function sampleTreeRss(everyMs = 10): { baseline: number; stop: () => num
     },
   };
 }
+
+/** Resident set of process `pid` and all its descendants (children, grandchildren…), in bytes. */
+export function processTreeRss(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const siblings = children.get(ppid);
+      if (siblings) siblings.push(Number(entry));
+      else children.set(ppid, [Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    try {
+      total += residentBytes(next);
+    } catch {
+      // ended while we looked
+    }
+    pending.push(...(children.get(next) ?? []));
+  }
+  return total;
+}
