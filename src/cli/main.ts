@@ -1,14 +1,11 @@
 /**
  * The `rlm` command: dispatches to one file per subcommand and turns every failure into a clear message
- * and an exit code, never a stack trace.
+ * and an exit code, never a stack trace. Each command's module is imported only when it runs, so
+ * `rlm ask` never loads the viewer or the benchmark (issue 10: start-up time).
  */
 import { createRequire } from "node:module";
 import { RlmError } from "../errors.ts";
-import { ask } from "./ask.ts";
-import { bench } from "./bench.ts";
-import { replay } from "./replay.ts";
 import { UsageError, type CommandIO } from "./command.ts";
-import { view } from "./view.ts";
 import { EXIT } from "./exit-codes.ts";
 
 const HELP = `Usage: rlm <command> [options]
@@ -35,13 +32,13 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
   try {
     switch (command) {
       case "ask":
-        return await ask(rest, io);
+        return await (await import("./ask.ts")).ask(rest, io);
       case "view":
-        return await view(rest, io);
+        return await (await import("./view.ts")).view(rest, io);
       case "bench":
-        return await bench(rest, io);
+        return await (await import("./bench.ts")).bench(rest, io);
       case "replay":
-        return await replay(rest, io);
+        return await (await import("./replay.ts")).replay(rest, io);
       case "--version":
       case "-v":
         io.stdout.write(`${version()}\n`);

@@ -3,7 +3,7 @@
  * (vLLM, Ollama, llama.cpp, LM Studio, OpenRouter, Groq, Together, LiteLLM...). Retries with backoff on
  * 408/409/429/5xx and connection errors, honouring `retry-after`, come from the SDK's own policy.
  */
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { CancelledError, ModelCallError } from "../../errors.ts";
 import type { CallOptions, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
 import { costOf, type ModelPrice } from "../pricing.ts";
@@ -35,6 +35,14 @@ export interface OpenAIModelOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * The SDK, loaded on the first call rather than at import: it is some 240 modules, which took about
+ * 200 ms to load here (issue 10), and the CLI boots its guest while that happens; `rlm --help`, `rlm
+ * view` and configuration errors never pay for it.
+ */
+let sdk: Promise<typeof OpenAI> | undefined;
+const loadSdk = () => (sdk ??= import("openai").then((module) => module.default));
+
 export const DEFAULT_MAX_RETRIES = 3;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
@@ -50,20 +58,13 @@ interface ReportedUsage {
 export class OpenAIModel implements Model {
   readonly name: string;
   readonly #modelId: string;
-  readonly #client: OpenAI;
   readonly #options: OpenAIModelOptions;
+  #client: OpenAI | undefined;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.name;
     this.#modelId = options.modelId;
     this.#options = options;
-    this.#client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL,
-      maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-      timeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
@@ -73,6 +74,14 @@ export class OpenAIModel implements Model {
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),
     };
+    const SDK = await loadSdk();
+    this.#client ??= new SDK({
+      apiKey: this.#options.apiKey,
+      baseURL: this.#options.baseURL,
+      maxRetries: this.#options.maxRetries ?? DEFAULT_MAX_RETRIES,
+      timeout: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
     try {
       const { data, request_id } = await this.#client.chat.completions
         .create(body, { signal: options.signal })
@@ -85,7 +94,7 @@ export class OpenAIModel implements Model {
         requestId: request_id ?? undefined,
       };
     } catch (error) {
-      throw this.#translate(error, options.signal);
+      throw this.#translate(SDK, error, options.signal);
     }
   }
 
@@ -101,14 +110,14 @@ export class OpenAIModel implements Model {
     return usage;
   }
 
-  #translate(error: unknown, signal: AbortSignal | undefined): Error {
-    if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) {
+  #translate(SDK: typeof OpenAI, error: unknown, signal: AbortSignal | undefined): Error {
+    if (error instanceof SDK.APIUserAbortError || signal?.aborted) {
       return new CancelledError(`The request to ${this.name} was cancelled.`, {
         cause: signal?.reason ?? error,
       });
     }
     const attempts = (this.#options.maxRetries ?? DEFAULT_MAX_RETRIES) + 1;
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    if (error instanceof SDK.APIConnectionTimeoutError) {
       const seconds = (this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 1000;
       return new ModelCallError(
         `${this.name} did not answer within ${seconds} s (${attempts} attempt${attempts === 1 ? "" : "s"}). ` +
@@ -118,7 +127,7 @@ export class OpenAIModel implements Model {
         { cause: error },
       );
     }
-    if (error instanceof OpenAI.APIConnectionError) {
+    if (error instanceof SDK.APIConnectionError) {
       return new ModelCallError(
         `Could not reach ${this.name} at ${this.#options.baseURL} after ${attempts} attempt(s): ${trimPeriod(error.message)}. ` +
           `Check the base URL (\`baseURL\`, --base-url) and that the server is running.`,
@@ -126,7 +135,7 @@ export class OpenAIModel implements Model {
         { cause: error },
       );
     }
-    if (error instanceof OpenAI.APIError) {
+    if (error instanceof SDK.APIError) {
       const status = error.status;
       const hint =
         status === 401 || status === 403
