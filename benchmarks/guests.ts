@@ -12,10 +12,9 @@ import { parseArgs } from "node:util";
 import type { Guest } from "../src/sandbox/guest/guest.ts";
 import type * as SandboxModule from "../src/sandbox/guest/guest-sandbox.ts";
 import type { GuestRuntime, GuestRuntimeOptions } from "../src/sandbox/guest/guest-runtime.ts";
-import type { ProcessGuest } from "../src/sandbox/guest/process-guest.ts";
 import type * as JavascriptModule from "../src/sandbox/javascript/javascript-runtime.ts";
 import type * as PythonModule from "../src/sandbox/python/python-runtime.ts";
-import { residentBytes } from "./memory.ts";
+import { treeRss } from "./memory.ts";
 
 const { values } = parseArgs({ options: { dist: { type: "boolean" } } });
 const root = values.dist ? "../dist" : "../src";
@@ -32,8 +31,6 @@ const rows: string[] = [];
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.floor((p / 100) * values.length)] ?? NaN;
-
-const residentMb = (pid: number | "self") => residentBytes(pid) / 2 ** 20;
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -81,14 +78,12 @@ async function measure(language: "python" | "javascript", isolation: "process" |
     }
     await sandbox.close();
 
-    // Memory: guests held at once; a child process's own resident set, or this process's growth.
-    const before = residentMb("self");
+    // Memory: the growth of this process and its guest host process with guests held at once (the
+    // host process itself is already running: the cell benchmark used it).
+    const before = treeRss() / 2 ** 20;
     const guests: Guest[] = [];
     for (let i = 0; i < GUESTS_FOR_MEMORY; i++) guests.push(await cellRuntime.acquire());
-    const perGuest =
-      isolation === "process"
-        ? guests.reduce((sum, g) => sum + residentMb((g as ProcessGuest).pid ?? "self"), 0) / guests.length
-        : (residentMb("self") - before) / guests.length;
+    const perGuest = (treeRss() / 2 ** 20 - before) / guests.length;
     await Promise.all(guests.map((g) => g.terminate()));
     await cellRuntime.close();
 

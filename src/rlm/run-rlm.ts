@@ -51,6 +51,8 @@ export interface RunRequest {
   parentCallId?: string;
   /** Cancels this run (and its children) without touching the rest of the tree. */
   signal?: AbortSignal;
+  /** The parent run's sandbox: a child run's REPL lives in its interpreter when it can. */
+  parentSandbox?: Sandbox;
 }
 
 /** Runs one RLM to its end. Resolves with the result; rejects with `RunFailedError` holding the partial one. */
@@ -134,7 +136,7 @@ class Run {
       cellTimeoutMs: options.cellTimeoutMs,
     });
     // Boot the guest and load the context while the first model call is in flight.
-    this.#sandbox = this.#tree.createSandbox();
+    this.#sandbox = this.#request.parentSandbox?.child?.() ?? this.#tree.createSandbox();
     this.#ready = this.#sandbox.load(this.#request.context);
     this.#ready.catch(() => {});
     try {
@@ -291,6 +293,7 @@ class Run {
       parentRunId: this.#runId,
       parentCallId: child.callId,
       signal: child.signal,
+      parentSandbox: this.#sandbox,
     });
   }
 

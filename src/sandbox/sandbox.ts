@@ -98,6 +98,13 @@ export interface Sandbox {
   load(context: RlmContext): Promise<void>;
   /** Runs one cell. Cells run one at a time; a call made while another runs waits its turn. */
   execute(code: string, options: ExecuteOptions): Promise<ExecuteResult>;
-  /** Stops the guest and frees its memory. Safe to call twice. */
+  /**
+   * A sandbox for a child run inside this one's interpreter, with a namespace of its own: it starts at
+   * once and costs only what its code stores. `undefined` (or absent) when the interpreter cannot hold
+   * a second namespace; the child then gets a sandbox of its own. Children share their parent's
+   * process and interpreter, never its variables.
+   */
+  child?(): Sandbox | undefined;
+  /** Stops the guest and frees its memory (a child's namespace only, for a child). Safe to call twice. */
   close(): Promise<void>;
 }

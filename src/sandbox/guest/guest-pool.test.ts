@@ -21,7 +21,7 @@ class TestPool extends GuestPool {
 function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
   return {
     terminated: false,
-    ready: ready ?? Promise.resolve({ bootMs: 0, fromSnapshot: false }),
+    ready: ready ?? Promise.resolve({ bootMs: 0, fromSnapshot: false, sessions: false }),
     load: async () => {},
     execute: async () => ({
       summary: { error: null, submitted: null, draft: null, notes: [], locals: {} },
@@ -29,6 +29,7 @@ function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
       stderr: { text: "", totalChars: 0 },
     }),
     interrupt: () => {},
+    dropSession: () => {},
     keepAliveWhile: (work) => work,
     get alive() {
       return !this.terminated;

@@ -3,6 +3,10 @@
  * time limit is interrupted; one that will not stop is killed with its guest, and a guest that dies
  * (a crash, the memory cap) is replaced: a fresh guest takes over with `context` loaded again, and the
  * model is told its variables are gone.
+ *
+ * Where the guest's interpreter holds several sessions, `child()` gives a child run a REPL in the same
+ * interpreter with a namespace of its own: no boot, no second copy of the runtime. Such a child REPL
+ * never replaces the interpreter it shares; when that interpreter is gone, so is the child's REPL.
  */
 import type { RlmContext } from "../../context/context.ts";
 import { messageOf, SandboxError } from "../../errors.ts";
@@ -34,6 +38,13 @@ export interface GuestSandboxOptions {
   encodeWhileBooting?: boolean;
 }
 
+/** What a child REPL shares with the REPL it was made from. */
+interface SharedGuest {
+  guest: Guest;
+  /** Hands out session ids, unique within the guest. */
+  sessions: { next: number };
+}
+
 /** How often an interrupt is repeated until the cell stops. @unit milliseconds */
 const INTERRUPT_REPEAT_MS = 100;
 
@@ -49,14 +60,28 @@ export class GuestSandbox implements Sandbox {
   readonly #closing = new AbortController();
   readonly #killGraceMs: number;
   readonly #encodeWhileBooting: boolean;
+  /** Set for a child REPL: the interpreter it lives in, which it never replaces or closes. */
+  readonly #shared: SharedGuest | undefined;
+  readonly #session: number;
+  /** The booted guest, once known, and whether it holds sessions. */
+  #booted: SharedGuest | undefined;
   #guest: Promise<Guest> | undefined;
   #context: RlmContext | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(options: GuestSandboxOptions) {
+  constructor(options: GuestSandboxOptions, shared?: SharedGuest) {
     this.language = options.language;
-    this.#acquire = options.acquire;
+    this.#shared = shared;
+    this.#session = shared ? shared.sessions.next++ : 0;
+    this.#acquire = shared
+      ? async () => {
+          if (shared.guest.alive) return shared.guest;
+          throw new SandboxError(
+            "The REPL this run shared with its parent run was shut down, so this run cannot go on.",
+          );
+        }
+      : options.acquire;
     // Generous: a restart loses every variable the model built, so a slow machine gets time to stop.
     this.#killGraceMs = options.killGraceMs ?? 5000;
     this.#encodeWhileBooting = options.encodeWhileBooting ?? false;
@@ -64,6 +89,19 @@ export class GuestSandbox implements Sandbox {
 
   async start(): Promise<void> {
     await this.#currentGuest();
+  }
+
+  /**
+   * A REPL for a child run in this one's interpreter, with a namespace of its own; `undefined` when the
+   * interpreter holds one session only (or has not booted), and the child needs a guest of its own.
+   */
+  child(): GuestSandbox | undefined {
+    const booted = this.#booted;
+    if (!booted?.guest.alive || this.#closed) return undefined;
+    return new GuestSandbox(
+      { language: this.language, acquire: this.#acquire, killGraceMs: this.#killGraceMs },
+      booted,
+    );
   }
 
   load(context: RlmContext): Promise<void> {
@@ -75,7 +113,7 @@ export class GuestSandbox implements Sandbox {
       await new Promise((resolve) => setImmediate(resolve));
       const encoded = encodeContext(context);
       if (this.#encodeWhileBooting) encoded.bytes();
-      await (await guest).load(encoded);
+      await (await guest).load(encoded, this.#session);
     });
   }
 
@@ -89,6 +127,10 @@ export class GuestSandbox implements Sandbox {
     this.#closing.abort();
     const guest = this.#guest;
     this.#guest = undefined;
+    if (this.#shared) {
+      if (this.#shared.guest.alive) this.#shared.guest.dropSession(this.#session);
+      return;
+    }
     await guest?.then((g) => g.terminate()).catch(() => {});
   }
 
@@ -103,10 +145,10 @@ export class GuestSandbox implements Sandbox {
     const interrupt = (why: Stop) => {
       if (reason) return;
       reason = why;
-      guest.interrupt();
+      guest.interrupt(this.#session);
       // Pyodide clears its interrupt flag with a plain read then write, which can swallow a write
       // landing in between; say it again until the cell stops.
-      repeat = setInterval(() => guest.interrupt(), INTERRUPT_REPEAT_MS);
+      repeat = setInterval(() => guest.interrupt(this.#session), INTERRUPT_REPEAT_MS);
       killTimer = setTimeout(onKill, this.#killGraceMs);
     };
     const timer = new CellTimer(options.timeoutMs, () => interrupt("timeout"));
@@ -117,18 +159,23 @@ export class GuestSandbox implements Sandbox {
       let outcome: CellOutcome | "killed";
       try {
         outcome = await Promise.race([
-          guest.execute(code, options.maxOutputChars, async (request, signal) => {
-            // A cell being stopped starts no new sub-calls: each would cost time and money for nothing.
-            if (reason) return { ok: false, error: STOPPING[reason] };
-            const call = decodeHostCall(request);
-            if (typeof call === "string") return { ok: false, error: call };
-            timer.pause();
-            try {
-              return await options.onHostCall(call, signal);
-            } finally {
-              if (!reason) timer.resume();
-            }
-          }),
+          guest.execute(
+            code,
+            options.maxOutputChars,
+            async (request, signal) => {
+              // A cell being stopped starts no new sub-calls: each would cost time and money for nothing.
+              if (reason) return { ok: false, error: STOPPING[reason] };
+              const call = decodeHostCall(request);
+              if (typeof call === "string") return { ok: false, error: call };
+              timer.pause();
+              try {
+                return await options.onHostCall(call, signal);
+              } finally {
+                if (!reason) timer.resume();
+              }
+            },
+            this.#session,
+          ),
           killed,
         ]);
       } catch (error) {
@@ -144,6 +191,7 @@ export class GuestSandbox implements Sandbox {
         return await this.#restart(started, reason, why);
       }
       const summary = outcome.summary;
+      if (summary.fatal) return await this.#restart(started, reason, `the REPL crashed (${summary.fatal})`);
       const error = summary.error ? explainInterrupt(summary.error, reason, options.timeoutMs) : undefined;
       return {
         stdout: outcome.stdout.text,
@@ -172,11 +220,15 @@ export class GuestSandbox implements Sandbox {
   async #restart(started: number, reason: Stop | undefined, why: string): Promise<ExecuteResult> {
     const old = this.#guest;
     this.#guest = undefined;
+    this.#booted = undefined;
     await old?.then((g) => g.terminate()).catch(() => {});
-    const message = `${capitalize(why)}, so the REPL was restarted: every variable you defined is gone; \`context\` is loaded again.`;
-    if (reason !== "cancelled" && !this.#closed) {
+    let message = `${capitalize(why)}, so the REPL was restarted: every variable you defined is gone; \`context\` is loaded again.`;
+    if (this.#shared) {
+      // The interpreter was shared with the parent run: the parent restarts it; this REPL is over.
+      message = `${capitalize(why)}, so the REPL was shut down: this run cannot run more code.`;
+    } else if (reason !== "cancelled" && !this.#closed) {
       const guest = await this.#currentGuest();
-      if (this.#context !== undefined) await guest.load(encodeContext(this.#context));
+      if (this.#context !== undefined) await guest.load(encodeContext(this.#context), this.#session);
     }
     const type =
       reason === "timeout" ? "TimeoutError" : reason === "cancelled" ? "CancelledError" : "GuestCrashed";
@@ -202,9 +254,16 @@ export class GuestSandbox implements Sandbox {
     if (!this.#guest) {
       const guest = this.#acquire(this.#closing.signal);
       this.#guest = guest;
-      guest.catch(() => {
-        if (this.#guest === guest) this.#guest = undefined;
-      });
+      guest.then(
+        async (g) => {
+          const { sessions } = await g.ready;
+          if (this.#guest === guest && sessions)
+            this.#booted = this.#shared ?? { guest: g, sessions: { next: 1 } };
+        },
+        () => {
+          if (this.#guest === guest) this.#guest = undefined;
+        },
+      );
     }
     return this.#guest;
   }

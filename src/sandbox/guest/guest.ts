@@ -17,20 +17,33 @@ export interface GuestBootInfo {
   /** @unit milliseconds */
   bootMs: number;
   fromSnapshot: boolean;
+  /**
+   * The interpreter holds several sessions (REPLs with a namespace each) whose cells interleave at host
+   * calls, so a run's children can live in their parent's interpreter.
+   */
+  sessions: boolean;
 }
 
 export interface Guest {
   /** Resolves once the interpreter has booted and its prelude is installed. */
   readonly ready: Promise<GuestBootInfo>;
-  /** Makes the encoded context the guest's `context`. */
-  load(encoded: EncodedContext): Promise<void>;
+  /** Makes the encoded context `session`'s `context` (session 0 unless the guest has sessions). */
+  load(encoded: EncodedContext, session?: number): Promise<void>;
   /**
-   * Runs one cell; host calls made meanwhile go to `onHostCall`. Rejects with `SandboxError` when
-   * the guest dies (it is then no longer `alive`).
+   * Runs one cell of `session`; host calls made meanwhile go to `onHostCall`. Rejects with
+   * `SandboxError` when the guest dies (it is then no longer `alive`). One cell per session at a time;
+   * cells of different sessions may run at once.
    */
-  execute(code: string, maxOutputChars: number, onHostCall: RawHostCallHandler): Promise<CellOutcome>;
-  /** Asks running code to stop and cancels its host calls. */
-  interrupt(): void;
+  execute(
+    code: string,
+    maxOutputChars: number,
+    onHostCall: RawHostCallHandler,
+    session?: number,
+  ): Promise<CellOutcome>;
+  /** Asks `session`'s running code to stop and cancels its host calls. */
+  interrupt(session?: number): void;
+  /** Forgets a session and its variables. */
+  dropSession(session: number): void;
   /** Holds the process open until `work` settles; an idle guest never keeps it alive. */
   keepAliveWhile<T>(work: Promise<T>): Promise<T>;
   readonly alive: boolean;

@@ -13,7 +13,7 @@ import { JavascriptRuntime } from "../javascript/javascript-runtime.ts";
 import { PythonRuntime } from "../python/python-runtime.ts";
 import type { ExecuteOptions, Sandbox } from "../sandbox.ts";
 import { GuestSandbox } from "./guest-sandbox.ts";
-import { ProcessGuest } from "./process-guest.ts";
+import { GuestHost } from "./guest-host.ts";
 
 const options: ExecuteOptions = {
   timeoutMs: 10_000,
@@ -91,7 +91,7 @@ describe("from inside the Python interpreter (guest process)", () => {
 
   test("raw host calls past the prelude are refused unless well formed", async () => {
     const result = await run(
-      'import _rlm_host\nprint(_rlm_host.call(\'{"kind": "read_file", "path": "/etc/passwd"}\'))',
+      'import _rlm_host\nprint(_rlm_host.call(0, \'{"kind": "read_file", "path": "/etc/passwd"}\'))',
     );
     assert.match(result.stdout, /Unknown host call/);
   });
@@ -128,7 +128,7 @@ describe("from inside the JavaScript interpreter (guest process)", () => {
   });
 });
 
-describe("code that escaped the interpreter, inside a guest child process", () => {
+describe("code that escaped the interpreter, inside a guest host process", () => {
   let dir: string;
   let results: Record<string, string>;
   before(async () => {
@@ -136,12 +136,12 @@ describe("code that escaped the interpreter, inside a guest child process", () =
     const secretFile = join(dir, "secret.txt");
     writeFileSync(secretFile, "the user's secret");
     process.env.RLM_TEST_SECRET = "sk-should-never-be-seen";
-    const guest = new ProcessGuest({
+    const host = new GuestHost({ readPaths: [new URL("../../../test/fixtures", import.meta.url).pathname] });
+    const guest = host.start({
       workerUrl: new URL("../../../test/fixtures/escaped-guest.ts", import.meta.url),
       label: "escaped",
       init: { secretFile, writeTarget: join(dir, "pwned.txt"), port },
-      readPaths: [new URL("../../../test/fixtures", import.meta.url).pathname],
-      memoryMb: 1024,
+      heapMb: 1024,
     });
     try {
       await guest.ready;
@@ -150,6 +150,7 @@ describe("code that escaped the interpreter, inside a guest child process", () =
     } finally {
       delete process.env.RLM_TEST_SECRET;
       await guest.terminate();
+      await host.close();
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -185,21 +186,18 @@ describe("code that escaped the interpreter, inside a guest child process", () =
 });
 
 describe("memory caps", () => {
-  test("a Python guest past its memory cap is killed and replaced, and the model is told", async () => {
+  test("a Python guest cannot grow past its memory cap: the allocation fails, the REPL goes on", async () => {
     const runtime = new PythonRuntime({ cacheDir: TEST_CACHE_DIR, memoryMb: 400 });
     const sandbox = new GuestSandbox({ language: "python", acquire: () => runtime.acquire() });
     try {
       await sandbox.load("still here");
       await sandbox.execute("kept = 1", options);
       const result = await sandbox.execute("hog = 'a' * 900_000_000", options);
-      assert.equal(result.restarted, true);
-      assert.equal(result.error?.type, "GuestCrashed");
-      assert.match(
-        result.error?.message ?? "",
-        /more than its 400 MB memory cap \(guestMemoryMb\)[\s\S]*restarted/,
-      );
-      const after = await sandbox.execute("print(context, 'kept' in dir())", options);
-      assert.equal(after.stdout, "still here False\n");
+      assert.equal(result.restarted, false);
+      assert.equal(result.error?.type, "MemoryError");
+      assert.match(result.notes.join("\n"), /400 MB memory cap \(guestMemoryMb\)/);
+      const after = await sandbox.execute("print(context, 'kept' in dir(), 'hog' in dir())", options);
+      assert.equal(after.stdout, "still here True False\n");
     } finally {
       await sandbox.close();
       await runtime.close();

@@ -1,11 +1,14 @@
 /**
  * Messages between a guest's host side and its worker, for every guest language. Host calls travel
- * separately, over the bridge port (see `../bridge.ts`).
+ * separately, over the bridge port (see `bridge.ts`).
+ *
+ * A worker holds one interpreter, which may hold several sessions (REPLs with a namespace each, named
+ * by a number; session 0 is the first). Only workers that report `sessions: true` take more than one.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { BridgeBuffers } from "../bridge.ts";
 import type { CollectedOutput } from "../output-collector.ts";
 import type { GuestError, LocalSummary } from "../sandbox.ts";
+import type { BridgeBuffers } from "./bridge.ts";
 
 /** `workerData` of every guest worker. `init` holds the language's own boot settings. */
 export interface GuestWorkerData<Init> {
@@ -16,18 +19,26 @@ export interface GuestWorkerData<Init> {
 
 /**
  * Where a context's UTF-8 bytes are: transferred along (a guest on a thread), or in a file the guest
- * reads straight into its interpreter's memory (a guest in a child process, saving a copy).
+ * reads straight into its interpreter's memory (a guest in a guest host process, saving a copy).
  */
 export type ContextSource = { bytes: Uint8Array } | { path: string };
 
 export type HostMessage =
-  | { type: "load"; id: number; kind: "text" | "json"; source: ContextSource }
-  | { type: "execute"; id: number; code: string; maxOutputChars: number };
+  | { type: "load"; id: number; session: number; kind: "text" | "json"; source: ContextSource }
+  | { type: "execute"; id: number; session: number; code: string; maxOutputChars: number }
+  /** Forget a session and its variables. */
+  | { type: "drop"; session: number };
 
 export type WorkerMessage =
   /** A cold-booted Python guest made a memory snapshot for later guests. */
   | { type: "snapshot"; bytes: Uint8Array }
-  | { type: "ready"; bootMs: number; fromSnapshot: boolean }
+  | {
+      type: "ready";
+      bootMs: number;
+      fromSnapshot: boolean;
+      /** The interpreter holds several sessions whose cells interleave at host calls. */
+      sessions: boolean;
+    }
   | { type: "boot-failed"; message: string }
   | { type: "loaded"; id: number }
   | { type: "load-failed"; id: number; message: string }
@@ -41,6 +52,11 @@ export interface CellSummary {
   draft: string | null;
   notes: string[];
   locals: Record<string, LocalSummary>;
+  /**
+   * The interpreter cannot go on, and says why (QuickJS past its memory cap: its heap is full and wasm
+   * memory is never given back). The sandbox replaces it.
+   */
+  fatal?: string;
 }
 
 /** A cell's summary and output, as the sandbox receives them. */

@@ -5,7 +5,7 @@
  */
 import { MessageChannel, Worker, type TransferListItem } from "node:worker_threads";
 import { SandboxError } from "../../errors.ts";
-import { createBridgeBuffers, HostBridge } from "../bridge.ts";
+import { createBridgeBuffers, HostBridge } from "./bridge.ts";
 import type { EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import { trackGuest } from "./live-guests.ts";
@@ -29,6 +29,8 @@ export interface WorkerGuestOptions {
   maxHeapMb?: number;
   /** Boot without holding the process open (a spare nobody waits for yet). */
   background?: boolean;
+  /** Told once when the worker ends, for whatever reason. */
+  onExit?: (reason: string) => void;
 }
 
 export class WorkerGuest implements Guest {
@@ -37,6 +39,8 @@ export class WorkerGuest implements Guest {
   readonly #worker: Worker;
   readonly #bridge: HostBridge;
   readonly #pending = new Map<number, Pending>();
+  /** The cell each session runs now, by request id. */
+  readonly #cells = new Map<number, number>();
   #nextId = 0;
   #exited: Error | undefined;
   #holds = 0;
@@ -58,7 +62,11 @@ export class WorkerGuest implements Guest {
       this.#pending.set(0, {
         resolve: (message) => {
           if (message.type === "ready")
-            resolve({ bootMs: message.bootMs, fromSnapshot: message.fromSnapshot });
+            resolve({
+              bootMs: message.bootMs,
+              fromSnapshot: message.fromSnapshot,
+              sessions: message.sessions,
+            });
           else reject(new SandboxError(`The ${this.#label} guest failed to start: ${describe(message)}`));
         },
         reject,
@@ -78,58 +86,74 @@ export class WorkerGuest implements Guest {
     this.#worker.on("error", (error) =>
       this.#fail(new SandboxError(`The ${this.#label} guest crashed: ${error.message}`, { cause: error })),
     );
-    this.#worker.on("exit", (code) =>
-      this.#fail(new SandboxError(`The ${this.#label} guest exited (code ${code}).`)),
-    );
+    this.#worker.on("exit", (code) => {
+      this.#fail(new SandboxError(`The ${this.#label} guest exited (code ${code}).`));
+      options.onExit?.((this.#exited as Error).message);
+    });
     // Listeners re-reference the worker, so the reference count is set after them: an idle guest never
     // holds the process open.
     this.#worker.unref();
     if (!options.background) void this.keepAliveWhile(this.ready).catch(() => {});
   }
 
-  /** Copies `context` into the guest's `context` variable (the bytes are transferred, not copied). */
-  load(encoded: EncodedContext): Promise<void> {
+  /** Copies `context` into `session`'s `context` variable (the bytes are transferred, not copied). */
+  load(encoded: EncodedContext, session = 0): Promise<void> {
     const bytes = encoded.bytes();
     // Transferred when the bytes own their buffer (no copy); a slice of a shared buffer is copied.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.#load(encoded.kind, { bytes }, owned ? [bytes.buffer as ArrayBuffer] : []);
+    return this.#load(encoded.kind, { bytes }, session, owned ? [bytes.buffer as ArrayBuffer] : []);
   }
 
-  /** Loads the context from a file the worker may read (a guest process's private folder). */
-  loadFile(path: string, kind: EncodedContext["kind"]): Promise<void> {
-    return this.#load(kind, { path }, []);
+  /** Loads the context from a file the worker may read (a guest host process's private folder). */
+  loadFile(path: string, kind: EncodedContext["kind"], session = 0): Promise<void> {
+    return this.#load(kind, { path }, session, []);
   }
 
   async #load(
     kind: EncodedContext["kind"],
     source: ContextSource,
+    session: number,
     transfer: TransferListItem[],
   ): Promise<void> {
-    this.#bridge.resetInterrupt();
-    const reply = await this.#request({ type: "load", id: 0, kind, source }, transfer);
+    if (this.#cells.size === 0) this.#bridge.resetInterrupt();
+    const reply = await this.#request({ type: "load", id: 0, session, kind, source }, transfer);
     if (reply.type !== "loaded")
       throw new SandboxError(`Loading the context into the ${this.#label} guest failed: ${describe(reply)}`);
   }
 
-  async execute(code: string, maxOutputChars: number, onHostCall: RawHostCallHandler): Promise<CellOutcome> {
-    this.#bridge.resetInterrupt();
-    this.#bridge.setHandler(onHostCall);
+  async execute(
+    code: string,
+    maxOutputChars: number,
+    onHostCall: RawHostCallHandler,
+    session = 0,
+  ): Promise<CellOutcome> {
+    if (this.#cells.has(session)) throw new SandboxError(`Session ${session} already runs a cell.`);
+    if (this.#cells.size === 0) this.#bridge.resetInterrupt();
+    this.#bridge.setHandler(session, onHostCall);
+    const id = ++this.#nextId;
+    this.#cells.set(session, id);
     try {
-      const reply = await this.#request({ type: "execute", id: 0, code, maxOutputChars });
+      const reply = await this.#request({ type: "execute", id: 0, session, code, maxOutputChars }, [], id);
       if (reply.type !== "executed")
         throw new SandboxError(`Unexpected reply from the ${this.#label} guest: ${reply.type}`);
       return { summary: reply.summary, stdout: reply.stdout, stderr: reply.stderr };
     } finally {
+      this.#cells.delete(session);
       // An interrupted cell may leave host calls running (a child run, say); they were cancelled, and
       // the cell is not over until they have ended.
-      this.#bridge.cancelAll();
-      await this.#bridge.idle();
-      this.#bridge.setHandler(undefined);
+      this.#bridge.cancelAll(session);
+      await this.#bridge.idle(session);
+      this.#bridge.setHandler(session, undefined);
     }
   }
 
-  interrupt(): void {
-    this.#bridge.interrupt();
+  interrupt(session = 0): void {
+    const cell = this.#cells.get(session);
+    if (cell !== undefined) this.#bridge.interrupt(session, cell);
+  }
+
+  dropSession(session: number): void {
+    if (!this.#exited) this.#worker.postMessage({ type: "drop", session } satisfies HostMessage);
   }
 
   async keepAliveWhile<T>(work: Promise<T>): Promise<T> {
@@ -153,9 +177,12 @@ export class WorkerGuest implements Guest {
     await this.keepAliveWhile(this.#worker.terminate());
   }
 
-  #request(message: HostMessage, transfer: TransferListItem[] = []): Promise<WorkerMessage> {
+  #request(
+    message: Exclude<HostMessage, { type: "drop" }>,
+    transfer: TransferListItem[] = [],
+    id = ++this.#nextId,
+  ): Promise<WorkerMessage> {
     if (this.#exited) return Promise.reject(this.#exited);
-    const id = ++this.#nextId;
     return this.keepAliveWhile(
       new Promise<WorkerMessage>((resolve, reject) => {
         this.#pending.set(id, { resolve, reject });

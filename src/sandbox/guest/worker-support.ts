@@ -15,58 +15,94 @@ export function post(message: WorkerMessage, transfer: TransferListItem[] = []):
   port.postMessage(message, transfer);
 }
 
-/** Where an interpreter's stdout and stderr go: the collectors of the cell running now. */
+/** One cell's stdout and stderr collectors. */
+class CellStreams {
+  readonly stdout: OutputCollector;
+  readonly stderr: OutputCollector;
+  constructor(maxOutputChars: number) {
+    this.stdout = new OutputCollector(maxOutputChars);
+    this.stderr = new OutputCollector(maxOutputChars);
+  }
+}
+
+/**
+ * Where an interpreter's stdout and stderr go: the collectors of the cell running now. Several
+ * sessions' cells may be under way at once (they interleave at host calls); output goes to the one
+ * whose code runs, as the bridge knows it.
+ */
 export class CellOutput {
-  #stdout = new OutputCollector(0);
-  #stderr = new OutputCollector(0);
+  readonly #cells = new Map<number, CellStreams>();
+  readonly #current: () => number;
+  #idle = new CellStreams(0);
+
+  /** `current` names the session whose code runs now. */
+  constructor(current: () => number) {
+    this.#current = current;
+  }
 
   /** Takes UTF-8 bytes written to stream 1 (stdout) or 2 (stderr); returns the count written. */
   write(stream: 1 | 2, bytes: Uint8Array): number {
-    return (stream === 2 ? this.#stderr : this.#stdout).write(bytes);
+    const cell = this.#cells.get(this.#current()) ?? this.#idle;
+    return (stream === 2 ? cell.stderr : cell.stdout).write(bytes);
   }
 
-  start(maxOutputChars: number): void {
-    this.#stdout = new OutputCollector(maxOutputChars);
-    this.#stderr = new OutputCollector(maxOutputChars);
+  start(session: number, maxOutputChars: number): void {
+    this.#cells.set(session, new CellStreams(maxOutputChars));
   }
 
-  finish() {
-    return { stdout: this.#stdout.result(), stderr: this.#stderr.result() };
+  finish(session: number) {
+    const cell = this.#cells.get(session) ?? this.#idle;
+    this.#cells.delete(session);
+    this.#idle = new CellStreams(0);
+    return { stdout: cell.stdout.result(), stderr: cell.stderr.result() };
   }
 }
 
 /** What a language's worker does with the host's requests. */
 export interface GuestCells {
-  /** Makes the bytes at `source` the guest's `context`; throws if it cannot. */
-  load(source: ContextSource, kind: "text" | "json"): void;
-  /** Runs one cell, its output going to the `CellOutput`; reports what the prelude saw. */
-  run(code: string): CellSummary;
+  /** Makes the bytes at `source` the session's `context`; throws if it cannot. */
+  load(source: ContextSource, kind: "text" | "json", session: number): void;
+  /**
+   * Runs one cell (`cell` is its request id), its output going to the `CellOutput`; reports what the
+   * prelude saw. A worker whose cells suspend returns a promise, and other cells may start meanwhile.
+   */
+  run(code: string, session: number, cell: number): CellSummary | Promise<CellSummary>;
+  /** Forgets a session (workers with sessions only). */
+  drop?(session: number): void;
 }
 
-/** Answers the host's load and execute requests, one at a time, for the rest of the worker's life. */
+/** Answers the host's requests for the rest of the worker's life. */
 export function serveCells(output: CellOutput, cells: GuestCells): void {
   port.on("message", (message: HostMessage) => {
     switch (message.type) {
       case "load":
         try {
-          cells.load(message.source, message.kind);
+          cells.load(message.source, message.kind, message.session);
           post({ type: "loaded", id: message.id });
         } catch (error) {
           post({ type: "load-failed", id: message.id, message: errorText(error) });
         }
         return;
       case "execute": {
-        output.start(message.maxOutputChars);
-        let summary: CellSummary;
+        const { id, session } = message;
+        output.start(session, message.maxOutputChars);
+        const done = (summary: CellSummary) =>
+          post({ type: "executed", id, summary, ...output.finish(session) });
+        // Only an interrupt landing outside the prelude's own error handling fails here.
+        let summary: CellSummary | Promise<CellSummary>;
         try {
-          summary = cells.run(message.code);
+          summary = cells.run(message.code, session, id);
         } catch (error) {
-          // Only an interrupt landing outside the prelude's own error handling gets here.
           summary = interruptedSummary(error);
         }
-        post({ type: "executed", id: message.id, summary, ...output.finish() });
+        if (summary instanceof Promise)
+          summary.then(done, (error: unknown) => done(interruptedSummary(error)));
+        else done(summary);
         return;
       }
+      case "drop":
+        cells.drop?.(message.session);
+        return;
     }
   });
 }
@@ -131,4 +167,31 @@ export function copySource(source: ContextSource, target: Uint8Array): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Caps a wasm memory's growth at `capBytes`: Emscripten grows memory through `Memory.grow`, and a
+ * refusal makes the allocation fail inside the interpreter (Python's `MemoryError`, QuickJS's "out of
+ * memory") instead of the process running out. Returns whether a growth was refused since last asked.
+ */
+export function capMemoryGrowth(memory: WebAssembly.Memory, capBytes: number): () => boolean {
+  const grow = memory.grow.bind(memory);
+  let refused = false;
+  memory.grow = (pages: number) => {
+    if (memory.buffer.byteLength + pages * 65_536 > capBytes) {
+      refused = true;
+      throw new RangeError("the REPL's memory cap was reached");
+    }
+    return grow(pages);
+  };
+  return () => {
+    const was = refused;
+    refused = false;
+    return was;
+  };
+}
+
+/** What the model is told when a cell hit the memory cap. */
+export function memoryCapNote(memoryMb: number): string {
+  return `The REPL reached its ${memoryMb} MB memory cap (guestMemoryMb), so an allocation failed. Free large variables or work on smaller pieces.`;
 }

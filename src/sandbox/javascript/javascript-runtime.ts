@@ -1,6 +1,7 @@
 /**
  * Starts JavaScript guests: QuickJS boots in milliseconds, so there is no snapshot to manage. Guests
- * run in a child process under Node's permission model (the default) or on a worker thread.
+ * run on worker threads of a guest host process under Node's permission model (the default), or on
+ * worker threads of this process.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Guest } from "../guest/guest.ts";
 import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
 import type { GuestRuntimeOptions } from "../guest/guest-runtime.ts";
-import { ProcessGuest } from "../guest/process-guest.ts";
+import { GuestHost } from "../guest/guest-host.ts";
 import { WorkerGuest } from "../guest/worker-guest.ts";
 import type { JavascriptInit } from "./javascript-worker.ts";
 
@@ -21,6 +22,7 @@ const LABEL = "JavaScript";
 export class JavascriptRuntime extends GuestPool {
   readonly #options: Required<Pick<GuestRuntimeOptions, "isolation" | "memoryMb">>;
   readonly #init: JavascriptInit;
+  readonly #host: GuestHost | undefined;
 
   constructor(options: GuestRuntimeOptions = {}) {
     super(options.spares ?? 0);
@@ -31,20 +33,31 @@ export class JavascriptRuntime extends GuestPool {
       quickjsVariantUrl: pathToFileURL(
         require.resolve("@jitl/quickjs-ng-wasmfile-release-sync"),
       ).href.replace(/\.js$/, ".mjs"),
+      memoryMb: this.#options.memoryMb,
     };
+    if (this.#options.isolation === "process") this.#host = new GuestHost();
+  }
+
+  /** The guest host process's id, while one runs (process isolation), for measurements. */
+  get hostPid(): number | undefined {
+    return this.#host?.pid;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.#host?.close();
   }
 
   protected override boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
-    const guest: Guest =
-      this.#options.isolation === "thread"
-        ? new WorkerGuest({ workerUrl: WORKER_URL, init: this.#init, label: LABEL, background })
-        : new ProcessGuest({
-            workerUrl: WORKER_URL,
-            init: { ...this.#init },
-            label: LABEL,
-            memoryMb: this.#options.memoryMb,
-            background,
-          });
+    const guest: Guest = this.#host
+      ? this.#host.start({
+          workerUrl: WORKER_URL,
+          label: LABEL,
+          init: { ...this.#init },
+          heapMb: this.#options.memoryMb,
+          background,
+        })
+      : new WorkerGuest({ workerUrl: WORKER_URL, init: this.#init, label: LABEL, background });
     return readyOrTerminate(guest, signal);
   }
 }

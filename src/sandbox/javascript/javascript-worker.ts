@@ -7,10 +7,11 @@
 import { workerData } from "node:worker_threads";
 import type * as QuickJSCore from "quickjs-emscripten-core";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { GuestBridge } from "../bridge.ts";
+import { GuestBridge } from "../guest/bridge.ts";
 import type { CellSummary, GuestWorkerData } from "../guest/protocol.ts";
 import {
   bootFailure,
+  capMemoryGrowth,
   captureConsole,
   CellOutput,
   post,
@@ -26,6 +27,11 @@ export interface JavascriptInit {
   /** QuickJS's packages, imported by URL (see `PythonInit.pyodideUrl` for why). */
   quickjsCoreUrl: string;
   quickjsVariantUrl: string;
+  /**
+   * The most memory QuickJS's heap may grow to; past it an allocation fails with "out of memory".
+   * @unit megabytes
+   */
+  memoryMb: number;
 }
 
 const { init, buffers, port } = workerData as GuestWorkerData<JavascriptInit>;
@@ -49,21 +55,23 @@ async function main(): Promise<void> {
   ).default;
   const QuickJS = await core.newQuickJSWASMModuleFromVariant(variant);
   const runtime: QuickJSRuntime = QuickJS.newRuntime();
-  // No `setMemoryLimit`: these QuickJS builds lack malloc_usable_size and cannot enforce it. A guest's
-  // memory is capped by its process (see ProcessGuest) and by wasm's own ceiling.
+  // No `setMemoryLimit`: these QuickJS builds lack malloc_usable_size and cannot enforce it. The wasm
+  // memory's growth is capped instead, so an allocation past the cap fails with "out of memory".
   runtime.setMaxStackSize(4 * MB);
+  const memoryMb = init.memoryMb;
+  const capReached = capMemoryGrowth(QuickJS.getWasmMemory(), memoryMb * MB);
   const bridge = new GuestBridge(port, buffers);
   // Polled by QuickJS while code runs; `true` throws an uncatchable "interrupted" error.
   runtime.setInterruptHandler(() => bridge.takeInterrupt());
   const vm = runtime.newContext();
-  const output = new CellOutput();
+  const output = new CellOutput(() => bridge.current);
   const encoder = new TextEncoder();
   const prelude = installPrelude(vm, {
-    call: (request) => bridge.call(request) ?? null,
+    call: (request) => bridge.call(0, request),
     sleep: (ms) => bridge.sleep(ms),
     write: (stream, text) => output.write(stream === 2 ? 2 : 1, encoder.encode(text)),
   });
-  post({ type: "ready", bootMs: performance.now() - started, fromSnapshot: false });
+  post({ type: "ready", bootMs: performance.now() - started, fromSnapshot: false, sessions: false });
   let cells = 0;
   serveCells(output, {
     load(source, kind) {
@@ -71,21 +79,45 @@ async function main(): Promise<void> {
       using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
       vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value)).dispose();
     },
-    run(code) {
-      vm.unwrapResult(vm.callFunction(prelude.beforeCell, prelude.self)).dispose();
-      const result = vm.evalCode(replSemantics(code), `<cell ${++cells}>`);
-      let error: GuestError | null = null;
-      if (result.error) {
-        error = guestError(vm, result.error);
-        result.error.dispose();
-      } else {
-        result.value.dispose();
+    run(code, session, cell) {
+      bridge.beginCell(session, cell);
+      try {
+        vm.unwrapResult(vm.callFunction(prelude.beforeCell, prelude.self)).dispose();
+        const result = vm.evalCode(replSemantics(code), `<cell ${++cells}>`);
+        let error: GuestError | null = null;
+        if (result.error) {
+          error = guestError(vm, result.error);
+          result.error.dispose();
+        } else {
+          result.value.dispose();
+        }
+        if (capReached()) return overCap(memoryMb);
+        using after = vm.unwrapResult(vm.callFunction(prelude.afterCell, prelude.self));
+        return { ...(JSON.parse(vm.getString(after)) as Omit<CellSummary, "error">), error };
+      } catch (error) {
+        if (capReached()) return overCap(memoryMb);
+        throw error;
+      } finally {
+        bridge.endCell(session); // an interrupt that arrived as the cell ended concerns no one now
       }
-      bridge.takeInterrupt(); // an interrupt that arrived as the cell ended concerns no one now
-      using after = vm.unwrapResult(vm.callFunction(prelude.afterCell, prelude.self));
-      return { ...(JSON.parse(vm.getString(after)) as Omit<CellSummary, "error">), error };
     },
   });
+}
+
+/**
+ * A cell that took QuickJS to its memory cap. Its heap is full of what the cell kept and wasm memory is
+ * never given back, so the sandbox replaces the interpreter.
+ */
+function overCap(memoryMb: number): CellSummary {
+  const why = `it used more than its ${memoryMb} MB memory cap (guestMemoryMb)`;
+  return {
+    error: { type: "MemoryError", message: why, traceback: `MemoryError: ${why}` },
+    submitted: null,
+    draft: null,
+    notes: [],
+    locals: {},
+    fatal: why,
+  };
 }
 
 interface HostCapabilities {

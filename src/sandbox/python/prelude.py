@@ -2,8 +2,13 @@
 
 Imported once per guest, before the memory snapshot is taken, so it must not touch the host at import
 time: the bridge module `_rlm_host` is registered only after start-up and imported lazily. The worker
-drives the REPL through `install`, `load_context` and `run_cell`; model-written code sees the names in
-`RESERVED` plus whatever it defines itself.
+drives the REPL through `install`, `load_context`, `run_cell` and `drop_session`; model-written code
+sees the names in `RESERVED` plus whatever it defines itself.
+
+One interpreter may hold several sessions (the REPLs of a run and of its child runs), each with a
+namespace of its own, identified by a number. Where the runtime can suspend a cell while the host
+serves its call (WebAssembly stack switching), the cells of different sessions interleave at their
+host calls; otherwise one cell runs at a time.
 """
 
 import builtins
@@ -35,7 +40,10 @@ class SubcallError(RuntimeError):
 
 
 class _Session:
-    def __init__(self):
+    """One REPL: its namespace, its reserved names and the answer it submitted in the current cell."""
+
+    def __init__(self, sid):
+        self.id = sid
         self.ns = {}
         self.originals = {}
         self.submitted = None
@@ -43,7 +51,16 @@ class _Session:
         self.messages = []
 
 
-_session = _Session()
+_sessions = {}
+# The session whose code runs now: cells of different sessions interleave only at host calls.
+_active = None
+
+
+def _session_for(sid):
+    session = _sessions.get(sid)
+    if session is None:
+        session = _new_session(sid)
+    return session
 
 
 def _host():
@@ -52,8 +69,27 @@ def _host():
     return _rlm_host
 
 
-def _call(kind, **payload):
-    reply = _host().call(json.dumps({"kind": kind, **payload}))
+def _wait(session, awaitable):
+    """Suspend this cell until the host answers, letting other sessions' cells run meanwhile."""
+    global _active
+    from pyodide.ffi import run_sync
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        return run_sync(awaitable)
+    finally:
+        _active = session
+        _host().resume(session.id)
+
+
+def _call(session, kind, **payload):
+    request = json.dumps({"kind": kind, **payload})
+    host = _host()
+    if host.suspends:
+        reply = _wait(session, host.call_async(session.id, request))
+    else:
+        reply = host.call(session.id, request)
     if reply is None:
         raise KeyboardInterrupt
     reply = json.loads(reply)
@@ -78,58 +114,94 @@ def _as_model(model):
     return model
 
 
-def llm_query(prompt, model=None):
-    """Ask a sub-model one question and return its reply as a str."""
-    return _call("llm_query", prompt=_as_prompt(prompt), model=_as_model(model))
+def _api(session):
+    """The functions model code calls, bound to one session."""
+
+    def llm_query(prompt, model=None):
+        """Ask a sub-model one question and return its reply as a str."""
+        return _call(session, "llm_query", prompt=_as_prompt(prompt), model=_as_model(model))
+
+    def llm_query_batched(prompts, model=None):
+        """Ask a sub-model many questions concurrently; replies come back in input order.
+
+        A prompt that fails yields a str starting with "Error:" in its place instead of sinking the batch.
+        """
+        return _call(session, "llm_query_batched", prompts=_as_prompts(prompts), model=_as_model(model))
+
+    def rlm_query(prompt, model=None, context=None):
+        """Hand a sub-task to a child RLM with a REPL of its own (a plain sub-call at the depth limit).
+
+        The child's `context` is `context` when given (a str, list or dict), else the prompt itself.
+        """
+        return _call(
+            session, "rlm_query", prompt=_as_prompt(prompt), model=_as_model(model), context=context
+        )
+
+    def rlm_query_batched(prompts, model=None, contexts=None):
+        """Run several child RLMs concurrently; results in input order, failures as "Error:" strs.
+
+        `contexts`, when given, holds one context (or None) per prompt.
+        """
+        prompts = _as_prompts(prompts)
+        if contexts is not None:
+            contexts = list(contexts)
+        return _call(
+            session, "rlm_query_batched", prompts=prompts, model=_as_model(model), contexts=contexts
+        )
+
+    def budget():
+        """What is left: tokens, cost, sub-calls, seconds (None where there is no limit), and turns."""
+        return _call(session, "budget")
+
+    def FINAL_VAR(name_or_value):
+        """Submit a variable (by name) or a value as the final answer."""
+        ns = session.ns
+        if isinstance(name_or_value, str) and name_or_value.isidentifier() and name_or_value in ns:
+            _submit(session, ns[name_or_value])
+        else:
+            _submit(session, name_or_value)
+
+    def FINAL(value):
+        """Submit a value as the final answer."""
+        _submit(session, value)
+
+    def SHOW_VARS():
+        """Print the variables you have defined: name, type, size and a short preview."""
+        rows = [(name, *_describe(value)) for name, value in _user_vars(session)]
+        if not rows:
+            print("No variables yet (context, llm_query and the other built-ins are not listed).")
+            return
+        for name, kind, size, preview in rows:
+            print(f"{name}: {kind}{' (' + size + ')' if size else ''} = {preview}")
+
+    return {
+        "llm_query": llm_query,
+        "llm_query_batched": llm_query_batched,
+        "rlm_query": rlm_query,
+        "rlm_query_batched": rlm_query_batched,
+        "SHOW_VARS": SHOW_VARS,
+        "budget": budget,
+        "FINAL_VAR": FINAL_VAR,
+        "FINAL": FINAL,
+    }
 
 
-def llm_query_batched(prompts, model=None):
-    """Ask a sub-model many questions concurrently; replies come back in input order.
-
-    A prompt that fails yields a str starting with "Error:" in its place instead of sinking the batch.
-    """
-    return _call("llm_query_batched", prompts=_as_prompts(prompts), model=_as_model(model))
-
-
-def rlm_query(prompt, model=None, context=None):
-    """Hand a sub-task to a child RLM with a REPL of its own (a plain sub-call at the depth limit).
-
-    The child's `context` is `context` when given (a str, list or dict), else the prompt itself.
-    """
-    return _call("rlm_query", prompt=_as_prompt(prompt), model=_as_model(model), context=context)
-
-
-def rlm_query_batched(prompts, model=None, contexts=None):
-    """Run several child RLMs concurrently; results in input order, failures as "Error:" strs.
-
-    `contexts`, when given, holds one context (or None) per prompt.
-    """
-    prompts = _as_prompts(prompts)
-    if contexts is not None:
-        contexts = list(contexts)
-    return _call("rlm_query_batched", prompts=prompts, model=_as_model(model), contexts=contexts)
-
-
-def budget():
-    """What is left: tokens, cost, sub-calls, seconds (None where there is no limit), and turns."""
-    return _call("budget")
-
-
-def _submit(value):
-    if _session.submitted is None:
-        _session.submitted = value if isinstance(value, str) else str(value)
+def _submit(session, value):
+    if session.submitted is None:
+        session.submitted = value if isinstance(value, str) else str(value)
 
 
 class Answer(dict):
     """The answer slot: set answer["content"], then answer["ready"] = True to submit."""
 
-    def __init__(self):
+    def __init__(self, session):
         super().__init__(content=None, ready=False)
+        self._session = session
 
     def __setitem__(self, key, value):
         super().__setitem__(key, value)
         if key == "ready" and value:
-            _submit_answer_dict(self)
+            _submit_answer_dict(self._session, self)
 
     def update(self, *args, **kwargs):
         items = dict(*args, **kwargs)
@@ -146,57 +218,48 @@ class Answer(dict):
         return self[key]
 
 
-def _submit_answer_dict(d):
+def _submit_answer_dict(session, d):
     content = d.get("content")
     if content is None:
-        _session.messages.append(
+        session.messages.append(
             'answer["ready"] was set but answer["content"] is empty: set the content first, then ready.'
         )
         return
-    _submit(content)
-
-
-def FINAL_VAR(name_or_value):
-    """Submit a variable (by name) or a value as the final answer."""
-    ns = _session.ns
-    if isinstance(name_or_value, str) and name_or_value.isidentifier() and name_or_value in ns:
-        _submit(ns[name_or_value])
-    else:
-        _submit(name_or_value)
-
-
-def FINAL(value):
-    """Submit a value as the final answer."""
-    _submit(value)
-
-
-def _describe(value):
-    kind = type(value).__name__
-    try:
-        size = f"len {len(value):,}"
-    except TypeError:
-        size = ""
-    preview = repr(value)
-    if len(preview) > 80:
-        preview = preview[:77] + "..."
-    return kind, size, preview
+    _submit(session, content)
 
 
 _preview = reprlib.Repr(maxlevel=2, maxlist=5, maxtuple=5, maxdict=5, maxset=5, maxstring=60, maxother=60)
 MAX_LOCALS = 50
 
 
-def _user_vars():
-    for name, value in _session.ns.items():
+def _bounded_preview(value, kind):
+    """A short repr built piece by piece, so a huge value is never turned into one huge string."""
+    try:
+        return _preview.repr(value)
+    except Exception:  # noqa: BLE001 - repr() of arbitrary objects may fail in any way
+        return f"<{kind}>"
+
+
+def _describe(value):
+    kind = type(value).__name__
+    try:
+        size = f"len {len(value):,}"
+    except Exception:  # noqa: BLE001 - len() of arbitrary objects may fail in any way
+        size = ""
+    return kind, size, _bounded_preview(value, kind)
+
+
+def _user_vars(session):
+    for name, value in session.ns.items():
         if name.startswith("_") or name in RESERVED or type(value).__name__ == "module":
             continue
         yield name, value
 
 
-def _locals_summary():
+def _locals_summary(session):
     """Each user variable's type, size and a short preview: never a copy of the data."""
     summary = {}
-    for name, value in _user_vars():
+    for name, value in _user_vars(session):
         if len(summary) >= MAX_LOCALS:
             break
         entry = {"type": type(value).__name__}
@@ -204,28 +267,22 @@ def _locals_summary():
             entry["size"] = len(value)
         except Exception:  # noqa: BLE001 - len() of arbitrary objects may fail in any way
             pass
-        try:
-            entry["preview"] = _preview.repr(value)
-        except Exception:  # noqa: BLE001 - so may repr()
-            entry["preview"] = f"<{entry['type']}>"
+        entry["preview"] = _bounded_preview(value, entry["type"])
         summary[name] = entry
     return summary
-
-
-def SHOW_VARS():
-    """Print the variables you have defined: name, type, size and a short preview."""
-    rows = [(name, *_describe(value)) for name, value in _user_vars()]
-    if not rows:
-        print("No variables yet (context, llm_query and the other built-ins are not listed).")
-        return
-    for name, kind, size, preview in rows:
-        print(f"{name}: {kind}{' (' + size + ')' if size else ''} = {preview}")
 
 
 def _sleep(seconds):
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
-    if not _host().sleep(float(seconds) * 1000.0):
+    host = _host()
+    ms = float(seconds) * 1000.0
+    session = _active
+    if host.suspends and session is not None:
+        finished = _wait(session, host.sleep_async(session.id, ms))
+    else:
+        finished = host.sleep(ms)
+    if not finished:
         raise KeyboardInterrupt
 
 
@@ -234,24 +291,22 @@ def _no_input(prompt=""):
 
 
 def install():
-    """Create the namespace model code runs in. Called once per guest, after the bridge exists."""
-    answer = Answer()
-    originals = {
-        "context": None,
-        "llm_query": llm_query,
-        "llm_query_batched": llm_query_batched,
-        "rlm_query": rlm_query,
-        "rlm_query_batched": rlm_query_batched,
-        "SHOW_VARS": SHOW_VARS,
-        "budget": budget,
-        "answer": answer,
-        "FINAL_VAR": FINAL_VAR,
-        "FINAL": FINAL,
-    }
-    _session.originals = originals
-    _session.ns = {"__name__": "__main__", "__builtins__": builtins, **originals}
+    """Patch what the REPL replaces for every session. Called once per guest, after the bridge exists."""
     time.sleep = _sleep
     builtins.input = _no_input
+
+
+def _new_session(sid):
+    session = _Session(sid)
+    session.originals = {"context": None, **_api(session), "answer": Answer(session)}
+    session.ns = {"__name__": "__main__", "__builtins__": builtins, **session.originals}
+    _sessions[sid] = session
+    return session
+
+
+def drop_session(sid):
+    """Forget a session and everything its code defined."""
+    _sessions.pop(sid, None)
 
 
 def new_buffer(size):
@@ -259,12 +314,13 @@ def new_buffer(size):
     return bytearray(size)
 
 
-def load_context(data, kind):
-    """Make the bytes the host put in `data` the REPL's `context`."""
+def load_context(data, kind, sid=0):
+    """Make the bytes the host put in `data` the session's `context`."""
+    session = _session_for(sid)
     text = data.decode("utf-8")
     value = text if kind == "text" else json.loads(text)
-    _session.originals["context"] = value
-    _session.ns["context"] = value
+    session.originals["context"] = value
+    session.ns["context"] = value
 
 
 def _format_error(error):
@@ -282,33 +338,33 @@ def _format_error(error):
     return {"type": type(error).__name__, "message": message, "traceback": "".join(lines).rstrip()}
 
 
-def _settle_answer():
+def _settle_answer(session):
     """Handle `answer` rebound by the cell: a dict with a truthy "ready" submits."""
-    current = _session.ns.get("answer")
-    ours = _session.originals["answer"]
+    current = session.ns.get("answer")
+    ours = session.originals["answer"]
     if current is ours:
         return
     if isinstance(current, dict):
         dict.update(ours, {k: v for k, v in current.items() if k != "ready"})
         if current.get("ready"):
-            _submit_answer_dict(current)
+            _submit_answer_dict(session, current)
 
 
-def _restore_reserved():
+def _restore_reserved(session):
     notes = []
-    for name, original in _session.originals.items():
-        if _session.ns.get(name) is not original:
-            _session.ns[name] = original
+    for name, original in session.originals.items():
+        if session.ns.get(name) is not original:
+            session.ns[name] = original
             if name != "answer":
                 notes.append(f"`{name}` is reserved and was restored; keep your own data in another variable.")
     return notes
 
 
-def _execute(code, name):
+def _execute(session, code, name):
     """Run the cell; return its error, or None. Never raises."""
     try:
         try:
-            exec(compile(code, name, "exec"), _session.ns)
+            exec(compile(code, name, "exec"), session.ns)
             return None
         except SystemExit:
             return {
@@ -326,35 +382,46 @@ def _execute(code, name):
         sys.stderr.flush()
 
 
-def _summary(error):
-    _settle_answer()
-    notes = _session.messages + _restore_reserved()
-    content = _session.originals["answer"].get("content")
+def _summary(session, error):
+    _settle_answer(session)
+    notes = session.messages + _restore_reserved(session)
+    content = session.originals["answer"].get("content")
     draft = None if content is None else content if isinstance(content, str) else str(content)
     return json.dumps(
         {
             "error": error,
-            "submitted": _session.submitted,
+            "submitted": session.submitted,
             "draft": draft,
             "notes": notes,
-            "locals": _locals_summary(),
+            "locals": _locals_summary(session),
         }
     )
 
 
-def run_cell(code):
-    """Run one cell of model code; return a JSON summary (error, submitted answer, draft, notes)."""
-    _session.cells += 1
-    _session.submitted = None
-    _session.messages = []
-    name = f"<cell {_session.cells}>"
+def run_cell(code, sid=0):
+    """Run one cell of model code in a session; return a JSON summary (error, answer, draft, notes)."""
+    global _active
+    session = _session_for(sid)
+    _active = session
+    session.cells += 1
+    session.submitted = None
+    session.messages = []
+    # Cell names carry the session, so two sessions' tracebacks never show each other's code.
+    name = f"<cell {session.cells}>" if sid == 0 else f"<cell {session.cells} of REPL {sid}>"
     linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-    error = _execute(code, name)
-    # The host interrupts a cell at most once, but that interrupt can land after the cell's own code
-    # ended; summarising is idempotent, so it simply runs again.
-    while True:
-        try:
-            return _summary(error)
-        except KeyboardInterrupt:
-            if error is None:
-                error = {"type": "KeyboardInterrupt", "message": "interrupted", "traceback": "KeyboardInterrupt"}
+    try:
+        error = _execute(session, code, name)
+        # The host interrupts a cell at most once, but that interrupt can land after the cell's own
+        # code ended; summarising is idempotent, so it simply runs again.
+        while True:
+            try:
+                return _summary(session, error)
+            except KeyboardInterrupt:
+                if error is None:
+                    error = {
+                        "type": "KeyboardInterrupt",
+                        "message": "interrupted",
+                        "traceback": "KeyboardInterrupt",
+                    }
+    finally:
+        _active = None

@@ -1,9 +1,10 @@
 /**
  * Starts Python guests fast. The first guest of a process boots Pyodide cold and makes a memory
  * snapshot; every later guest restores that snapshot (a fraction of a second), and the snapshot is
- * cached on disk so the next process starts fast too. Guests run in a child process under Node's
- * permission model (`isolation: "process"`, the default) or on a worker thread of this process
- * (`"thread"`: faster to start, but no process boundary).
+ * cached on disk so the next process starts fast too. Guests run on worker threads of a guest host
+ * process under Node's permission model (`isolation: "process"`, the default), which compiles
+ * Pyodide's wasm and reads the snapshot once for all of them, or on worker threads of this process
+ * (`"thread"`: no process boundary).
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -13,7 +14,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Guest } from "../guest/guest.ts";
 import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
-import { ProcessGuest } from "../guest/process-guest.ts";
+import { GuestHost } from "../guest/guest-host.ts";
 import { WorkerGuest } from "../guest/worker-guest.ts";
 import type { GuestRuntimeOptions } from "../guest/guest-runtime.ts";
 import type { PythonInit } from "./python-worker.ts";
@@ -25,12 +26,14 @@ const ownExtension = extname(fileURLToPath(import.meta.url));
 const WORKER_URL = new URL(`./python-worker${ownExtension}`, import.meta.url);
 const PRELUDE_URL = new URL("./prelude.py", import.meta.url);
 const PYODIDE_URL = pathToFileURL(require.resolve("pyodide/pyodide.mjs")).href;
+const PYODIDE_WASM = require.resolve("pyodide/pyodide.asm.wasm");
 const LABEL = "Python";
 
 export class PythonRuntime extends GuestPool {
   readonly #options: Required<Pick<GuestRuntimeOptions, "isolation" | "memoryMb">>;
   readonly #preludeSource: string;
   readonly #snapshots: SnapshotStore;
+  readonly #host: GuestHost | undefined;
   #wasm: Promise<PythonInit["wasm"]> | undefined;
 
   constructor(options: GuestRuntimeOptions = {}) {
@@ -44,9 +47,22 @@ export class PythonRuntime extends GuestPool {
       (this.#options.isolation === "process" ? mkdtempSync(join(tmpdir(), "rlm-snapshot-")) : undefined);
     const pyodideVersion = (require("pyodide/package.json") as { version: string }).version;
     const workerSource = readFileSync(WORKER_URL, "utf8");
-    this.#snapshots = new SnapshotStore(
-      cacheDir ? new SnapshotCache(cacheDir, [pyodideVersion, this.#preludeSource, workerSource]) : undefined,
-    );
+    const cache = cacheDir
+      ? new SnapshotCache(cacheDir, [pyodideVersion, this.#preludeSource, workerSource])
+      : undefined;
+    this.#snapshots = new SnapshotStore(cache);
+    if (this.#options.isolation === "process")
+      this.#host = new GuestHost({ readPaths: cache ? [cache.path] : [] });
+  }
+
+  /** The guest host process's id, while one runs (process isolation), for measurements. */
+  get hostPid(): number | undefined {
+    return this.#host?.pid;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.#host?.close();
   }
 
   protected override async boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
@@ -59,22 +75,26 @@ export class PythonRuntime extends GuestPool {
       preludeSource: this.#preludeSource,
       pyodideUrl: PYODIDE_URL,
       snapshot: typeof snapshot === "string" ? undefined : snapshot,
-      snapshotPath: typeof snapshot === "string" ? snapshot : undefined,
       makeSnapshot,
       wasm,
+      memoryMb: this.#options.memoryMb,
     };
     const onSnapshot = (bytes: Uint8Array) => void this.#snapshots.made(bytes);
-    const guest: Guest = thread
-      ? new WorkerGuest({ workerUrl: WORKER_URL, init, label: LABEL, onSnapshot, background })
-      : new ProcessGuest({
+    const guest: Guest = this.#host
+      ? this.#host.start({
           workerUrl: WORKER_URL,
-          init: { ...init },
-          readPaths: typeof snapshot === "string" ? [snapshot] : [],
           label: LABEL,
-          memoryMb: this.#options.memoryMb,
+          init: { ...init },
+          // Read and compiled once by the host process, shared by every guest in it.
+          shared: {
+            bytes: typeof snapshot === "string" ? { snapshot } : {},
+            wasm: { wasm: PYODIDE_WASM },
+          },
+          heapMb: this.#options.memoryMb,
           onSnapshot,
           background,
-        });
+        })
+      : new WorkerGuest({ workerUrl: WORKER_URL, init, label: LABEL, onSnapshot, background });
     try {
       return await readyOrTerminate(guest, signal);
     } catch (error) {
@@ -90,7 +110,7 @@ export class PythonRuntime extends GuestPool {
 
   /** Pyodide's wasm compiled once for the process; `undefined` (workers compile their own) on failure. */
   #compiledWasm(): Promise<PythonInit["wasm"]> {
-    this.#wasm ??= readFile(require.resolve("pyodide/pyodide.asm.wasm")).then(
+    this.#wasm ??= readFile(PYODIDE_WASM).then(
       async (bytes) => ({ module: await WebAssembly.compile(bytes), byteLength: bytes.byteLength }),
       () => undefined,
     );

@@ -3,17 +3,18 @@
  * else cold, making a snapshot for next time), installs the prelude, then runs cells one at a time.
  * Everything it says to the host is a `WorkerMessage`; everything it hears is a `HostMessage`.
  */
-import { constants as fsConstants, readFileSync } from "node:fs";
+import { constants as fsConstants } from "node:fs";
 import { workerData } from "node:worker_threads";
 import type * as Pyodide from "pyodide";
 import type { PyodideAPI } from "pyodide";
-import { GuestBridge } from "../bridge.ts";
+import { GuestBridge } from "../guest/bridge.ts";
 import type { CellSummary, GuestWorkerData } from "../guest/protocol.ts";
 import {
   bootFailure,
   captureConsole,
   CellOutput,
   copySource,
+  memoryCapNote,
   post,
   serveCells,
   sourceSize,
@@ -25,14 +26,17 @@ export interface PythonInit {
   /** `pyodide.mjs`, imported by URL: a bare specifier would send module resolution through folders
    * a guest process may not read. */
   pyodideUrl: string;
-  /** Boot from this memory snapshot instead of cold (guests on threads: shared memory, never copied). */
+  /** Boot from this memory snapshot instead of cold (in shared memory, never copied per guest). */
   snapshot: Uint8Array | undefined;
-  /** Or from this snapshot file (guests in child processes, which may read it and nothing near it). */
-  snapshotPath: string | undefined;
   /** On a cold boot, make a snapshot and post it to the host. */
   makeSnapshot: boolean;
   /** Pyodide's wasm, compiled once by the host; workers instantiate it instead of compiling their own. */
   wasm: { module: WebAssembly.Module; byteLength: number } | undefined;
+  /**
+   * The most memory Python's heap may grow to; past it an allocation fails with `MemoryError`.
+   * @unit megabytes
+   */
+  memoryMb: number;
 }
 
 const { init, buffers, port } = workerData as GuestWorkerData<PythonInit>;
@@ -53,21 +57,37 @@ const PRELUDE_MODULE = "_rlm_prelude";
 const WARM_IMPORTS =
   "import re, json, math, collections, itertools, functools, statistics, textwrap, datetime";
 
+/** Set once Python's heap has been refused growth past `init.memoryMb`. */
+let memoryCapReached = false;
+
 /**
- * Pyodide compiles its 9.6 MB wasm on every load. While this worker loads it, hand Pyodide the module
- * the host compiled once instead (a compiled module is shared between threads, not copied). Only a
- * source of exactly Pyodide's size is swapped; anything else, or any failure, compiles as usual.
+ * While this worker loads Pyodide: hand it the wasm module the host compiled once (a compiled module is
+ * shared between threads, not copied; only a source of exactly Pyodide's size is swapped, anything else
+ * compiles as usual), and cap the heap's growth (Emscripten grows memory through one import, which
+ * here refuses past the cap, so Python raises `MemoryError` and the interpreter goes on).
  */
-async function withSharedWasm<T>(load: () => Promise<T>): Promise<T> {
+async function instantiatingPyodide<T>(load: () => Promise<T>): Promise<T> {
   const wasm = init.wasm;
-  if (!wasm) return load();
+  const capBytes = init.memoryMb * 2 ** 20;
   const original = WebAssembly.instantiate;
   const instantiateModule = original.bind(WebAssembly) as (
     module: WebAssembly.Module,
     imports?: WebAssembly.Imports,
   ) => Promise<WebAssembly.Instance>;
   const patched = async (source: unknown, imports?: WebAssembly.Imports) => {
+    const env = imports?.env as Record<string, unknown> | undefined;
+    const resize = env?.emscripten_resize_heap;
+    if (env && typeof resize === "function") {
+      env.emscripten_resize_heap = (requestedBytes: number) => {
+        if (requestedBytes >>> 0 > capBytes) {
+          memoryCapReached = true;
+          return 0;
+        }
+        return (resize as (bytes: number) => number)(requestedBytes);
+      };
+    }
     if (
+      wasm &&
       (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) &&
       source.byteLength === wasm.byteLength
     ) {
@@ -83,23 +103,19 @@ async function withSharedWasm<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A file's bytes as a plain `Uint8Array` over the buffer read, not a copy (30 MB cost ~140 ms). */
-function readView(path: string): Uint8Array {
-  const read = readFileSync(path);
-  return new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
-}
-
 async function boot(): Promise<{ pyodide: PyodideAPI; fromSnapshot: boolean }> {
   const { loadPyodide } = (await import(init.pyodideUrl)) as typeof Pyodide;
   const options = { jsglobals: {}, env: { HOME: "/home/pyodide" }, stdout: () => {}, stderr: () => {} };
-  const snapshot = init.snapshot ?? (init.snapshotPath ? readView(init.snapshotPath) : undefined);
+  const snapshot = init.snapshot;
   if (snapshot) {
     return {
-      pyodide: await withSharedWasm(() => loadPyodide({ ...options, _loadSnapshot: snapshot })),
+      pyodide: await instantiatingPyodide(() => loadPyodide({ ...options, _loadSnapshot: snapshot })),
       fromSnapshot: true,
     };
   }
-  const pyodide = await withSharedWasm(() => loadPyodide({ ...options, _makeSnapshot: init.makeSnapshot }));
+  const pyodide = await instantiatingPyodide(() =>
+    loadPyodide({ ...options, _makeSnapshot: init.makeSnapshot }),
+  );
   pyodide.FS.mkdirTree(PRELUDE_DIR);
   pyodide.FS.writeFile(`${PRELUDE_DIR}/${PRELUDE_MODULE}.py`, init.preludeSource);
   pyodide.runPython(
@@ -143,24 +159,40 @@ function harden(pyodide: PyodideAPI): void {
   }
 }
 
+/** WebAssembly stack switching: a cell can wait for the host without blocking the worker. */
+const SUSPENDS = typeof (WebAssembly as { Suspending?: unknown }).Suspending === "function";
+
 async function main(): Promise<void> {
   const started = performance.now();
   const { pyodide, fromSnapshot } = await boot();
   const bridge = new GuestBridge(port, buffers);
+  if (SUSPENDS) bridge.listen();
   pyodide.registerJsModule("_rlm_host", {
-    call: (request: string) => bridge.call(request),
+    suspends: SUSPENDS,
+    call: (session: number, request: string) => bridge.call(session, request),
+    call_async: (session: number, request: string) => bridge.callAsync(session, request),
     sleep: (ms: number) => bridge.sleep(ms),
+    sleep_async: (session: number, ms: number) => bridge.sleepAsync(session, ms),
+    resume: (session: number) => bridge.enter(session),
   });
   const prelude = pyodide.pyimport(PRELUDE_MODULE) as unknown as PreludeApi;
   prelude.install();
-  const output = new CellOutput();
+  const output = new CellOutput(() => bridge.current);
   pyodide.setStdout({ write: (bytes: Uint8Array) => output.write(1, bytes), isatty: false });
   pyodide.setStderr({ write: (bytes: Uint8Array) => output.write(2, bytes), isatty: false });
   pyodide.setInterruptBuffer(buffers.interrupt);
   harden(pyodide);
-  post({ type: "ready", bootMs: performance.now() - started, fromSnapshot });
+  post({ type: "ready", bootMs: performance.now() - started, fromSnapshot, sessions: SUSPENDS });
+  const summarise = (json: string): CellSummary => {
+    const summary = JSON.parse(json) as CellSummary;
+    if (memoryCapReached) {
+      memoryCapReached = false;
+      summary.notes.push(memoryCapNote(init.memoryMb));
+    }
+    return summary;
+  };
   serveCells(output, {
-    load(source, kind) {
+    load(source, kind, session) {
       // The bytes go straight into a bytearray in Pyodide's heap (a file is read into it), then
       // become a str: no other copy of a large context is made on this side.
       const buffer = prelude.new_buffer(sourceSize(source));
@@ -171,12 +203,32 @@ async function main(): Promise<void> {
         } finally {
           view.release();
         }
-        prelude.load_context(buffer, kind);
+        prelude.load_context(buffer, kind, session);
       } finally {
         buffer.destroy();
       }
     },
-    run: (code) => JSON.parse(prelude.run_cell(code)) as CellSummary,
+    run(code, session, cell) {
+      bridge.beginCell(session, cell);
+      if (!SUSPENDS) {
+        try {
+          return summarise(prelude.run_cell(code, session));
+        } finally {
+          bridge.endCell(session);
+        }
+      }
+      return prelude.run_cell.callPromising(code, session).then(
+        (json: string) => {
+          bridge.endCell(session);
+          return summarise(json);
+        },
+        (error: unknown) => {
+          bridge.endCell(session);
+          throw error;
+        },
+      );
+    },
+    drop: (session) => prelude.drop_session(session),
   });
 }
 
@@ -186,11 +238,18 @@ interface PyBytearray {
   destroy(): void;
 }
 
+/** A Python function as Pyodide hands it to JavaScript, callable with stack switching. */
+interface PyCallable<A extends unknown[], R> {
+  (...args: A): R;
+  callPromising(...args: A): Promise<R>;
+}
+
 interface PreludeApi {
   install(): void;
   new_buffer(size: number): PyBytearray;
-  load_context(buffer: PyBytearray, kind: string): void;
-  run_cell(code: string): string;
+  load_context(buffer: PyBytearray, kind: string, session: number): void;
+  run_cell: PyCallable<[code: string, session: number], string>;
+  drop_session(session: number): void;
 }
 
 main().catch((error: unknown) => bootFailure(error, log, "Pyodide"));
