@@ -98,8 +98,9 @@ export class GuestHost {
     this.#process = undefined;
     if (!host || host.exited) return;
     const exited = new Promise<void>((resolve) => host.child.once("exit", () => resolve()));
+    host.child.ref(); // whoever closes waits for the exit
     host.child.kill("SIGKILL");
-    await this.keepAliveWhile(exited);
+    await exited;
   }
 
   /** Holds the process open until `work` settles; idle guests never keep it alive. */

@@ -103,13 +103,64 @@ async function instantiatingPyodide<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Page size of the host's memory: the unit a page is resident in, or not. */
+const PAGE_BYTES = 4096;
+
+/**
+ * Pyodide restores a snapshot by copying all of it into fresh wasm memory, which makes every page
+ * resident, though half of a snapshot is zero pages. While `load` runs, that one copy skips the pages
+ * that are zero in both, so they stay unmapped: ~15 MB less per guest, and less to copy.
+ */
+async function restoringSparsely<T>(snapshot: Uint8Array, load: () => Promise<T>): Promise<T> {
+  const original = Int8Array.prototype.set;
+  Int8Array.prototype.set = function (this: Int8Array, source: ArrayLike<number>, offset?: number) {
+    if (
+      offset === undefined &&
+      source instanceof Uint8Array &&
+      source.buffer === snapshot.buffer &&
+      source.byteOffset % 4 === 0 &&
+      this.byteOffset === 0 &&
+      source.byteLength <= this.byteLength
+    ) {
+      copyNonZeroPages(this, source);
+      return;
+    }
+    original.call(this, source, offset);
+  } as typeof original;
+  try {
+    return await load();
+  } finally {
+    Int8Array.prototype.set = original;
+  }
+}
+
+/** `target.set(source)`, except that a page zero in both is never written (nor made resident). */
+function copyNonZeroPages(target: Int8Array, source: Uint8Array): void {
+  const from = new Int32Array(source.buffer, source.byteOffset, source.byteLength >> 2);
+  const to = new Int32Array(target.buffer, 0, source.byteLength >> 2);
+  const words = PAGE_BYTES >> 2;
+  const isZero = (view: Int32Array, start: number, end: number) => {
+    for (let i = start; i < end; i++) if (view[i] !== 0) return false;
+    return true;
+  };
+  for (let start = 0; start < from.length; start += words) {
+    const end = Math.min(start + words, from.length);
+    if (!isZero(from, start, end)) to.set(from.subarray(start, end), start);
+    else if (!isZero(to, start, end)) to.fill(0, start, end);
+  }
+  // A tail shorter than a word.
+  for (let i = from.length << 2; i < source.byteLength; i++) target[i] = ((source[i] ?? 0) << 24) >> 24;
+}
+
 async function boot(): Promise<{ pyodide: PyodideAPI; fromSnapshot: boolean }> {
   const { loadPyodide } = (await import(init.pyodideUrl)) as typeof Pyodide;
   const options = { jsglobals: {}, env: { HOME: "/home/pyodide" }, stdout: () => {}, stderr: () => {} };
   const snapshot = init.snapshot;
   if (snapshot) {
     return {
-      pyodide: await instantiatingPyodide(() => loadPyodide({ ...options, _loadSnapshot: snapshot })),
+      pyodide: await instantiatingPyodide(() =>
+        restoringSparsely(snapshot, () => loadPyodide({ ...options, _loadSnapshot: snapshot })),
+      ),
       fromSnapshot: true,
     };
   }
