@@ -103,9 +103,9 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   applyLimitFlags(values, options);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
-  // No rlm.start(): it keeps a spare guest booted, and one command runs one root run, so the spare
-  // would boot alongside the whole run for nothing (issue 10: ~200 MB and CPU taken from every turn).
-  // The run boots its guest as it starts, while the model SDK loads for the first request.
+  // Boot the run's guest while the context loads and the model SDK is imported; start() boots one
+  // guest for the run and no spare beside it, and keeps nothing alive if loading fails.
+  rlm.start();
 
   const loaded = await loadContext(values.context, {
     ...(values.include ? { include: values.include } : {}),

@@ -91,8 +91,9 @@ export class RLM {
   }
 
   /**
-   * Boots a guest ahead of the first run, and keeps one spare booted from then on. Optional: runs boot
-   * their own guest while the model thinks. The boot runs in the background and keeps nothing alive.
+   * Boots a guest for the next run now, so it is ready by the time the run's first cell is; it is not
+   * replaced when taken. Optional: runs boot their own guest while the model thinks. The boot runs in
+   * the background and keeps nothing alive.
    */
   start(): void {
     sharedRuntime(this.#sandbox).prewarm(1);

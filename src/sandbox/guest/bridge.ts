@@ -23,6 +23,8 @@ export const INTERRUPT_SIGNAL = 2;
 /** Wait slice: how late, at worst, an interrupt is noticed while the guest waits for the host. */
 const WAIT_SLICE_MS = 50;
 const NO_SESSION = -1;
+/** `current` while the host sets the interrupt flag: the guest waits a moment before it moves on. */
+const BUSY = -2;
 
 export interface BridgeBuffers {
   signal: Int32Array;
@@ -57,6 +59,8 @@ export class GuestBridge {
   /** The cell each session runs now; interrupts of an earlier cell arrive late and are dropped. */
   readonly #cells = new Map<number, number>();
   readonly #interrupted = new Set<number>();
+  /** What this guest last stored in `current` (the shared slot may briefly read BUSY). */
+  #running = NO_SESSION;
   #nextId = 0;
 
   constructor(port: MessagePort, buffers: BridgeBuffers) {
@@ -82,34 +86,52 @@ export class GuestBridge {
     });
   }
 
-  /** A cell of `session` starts: it runs now, and nothing interrupts it yet. */
+  /**
+   * A cell of `session` is handed to the interpreter; nothing interrupts it yet. It runs once the
+   * interpreter calls `enter` (with stack switching the interpreter may start it a little later).
+   */
   beginCell(session: number, cell: number): void {
     this.#cells.set(session, cell);
     this.#interrupted.delete(session);
-    this.enter(session);
   }
 
   /** The cell of `session` ended. */
   endCell(session: number): void {
     this.#cells.delete(session);
     this.#interrupted.delete(session);
-    Atomics.store(this.#current, 0, NO_SESSION);
-    Atomics.store(this.#interrupt, 0, 0);
+    this.#suspend();
   }
 
   /** `session`'s code runs (again) now; an interrupt that came for it while it waited takes effect. */
   enter(session: number): void {
-    Atomics.store(this.#current, 0, session);
+    this.#leave();
+    // The flag first: from the moment `current` names the session, only the host writes it.
     Atomics.store(this.#interrupt, 0, this.#interrupted.has(session) ? INTERRUPT_SIGNAL : 0);
+    this.#running = session;
+    Atomics.store(this.#current, 0, session);
   }
 
   /**
-   * The running cell suspends: no session's code runs until one resumes. The interpreter's own event
-   * loop code runs in between and must never see an interrupt meant for a cell.
+   * The running cell suspends: no session's code runs until one resumes. The interpreter's own code
+   * runs in between (its event loop, the stack switch) and must never see an interrupt meant for a
+   * cell: an interrupt raised there would break the interpreter.
    */
   #suspend(): void {
-    Atomics.store(this.#current, 0, NO_SESSION);
+    this.#leave();
     Atomics.store(this.#interrupt, 0, 0);
+  }
+
+  /**
+   * Marks that no session runs, atomically against the host's check-and-set in `interrupt`: either
+   * the host sets the flag while the session still runs (and the caller clears it after), or it finds
+   * no session running and sets nothing.
+   */
+  #leave(): void {
+    this.#running = NO_SESSION;
+    for (;;) {
+      const seen = Atomics.load(this.#current, 0);
+      if (seen !== BUSY && Atomics.compareExchange(this.#current, 0, seen, NO_SESSION) === seen) return;
+    }
   }
 
   /** Clears an interrupt that landed while the cell suspended; `enter` applies it to the cell itself. */
@@ -119,7 +141,7 @@ export class GuestBridge {
 
   /** The session whose code runs now, or -1. */
   get current(): number {
-    return Atomics.load(this.#current, 0);
+    return this.#running;
   }
 
   /**
@@ -148,9 +170,9 @@ export class GuestBridge {
 
   /** `call` for a guest whose cells suspend: resolves with the reply, or `null` if interrupted first. */
   callAsync(session: number, request: string): Promise<string | null> {
+    this.#suspend();
     if (this.#interrupted.has(session)) return Promise.resolve(null);
     const id = ++this.#nextId;
-    this.#suspend();
     return new Promise<string | null>((resolve) => {
       const settle = () => {
         this.#replies.delete(id);
@@ -183,8 +205,8 @@ export class GuestBridge {
 
   /** `sleep` for a guest whose cells suspend: other sessions run meanwhile. */
   sleepAsync(session: number, ms: number): Promise<boolean> {
-    if (this.#interrupted.has(session)) return Promise.resolve(false);
     this.#suspend();
+    if (this.#interrupted.has(session)) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const done = (finished: boolean) => {
         clearTimeout(timer);
@@ -250,9 +272,11 @@ export class HostBridge {
    * error (QuickJS), a waiting call returns, and the session's host calls are cancelled.
    */
   interrupt(session: number, cell: number): void {
-    if (Atomics.load(this.#current, 0) === session) {
+    // Only while the session's own code runs: the guest cannot leave it while `current` reads BUSY.
+    if (Atomics.compareExchange(this.#current, 0, session, BUSY) === session) {
       Atomics.store(this.#interrupt, 0, INTERRUPT_SIGNAL);
       Atomics.notify(this.#interrupt, 0);
+      Atomics.store(this.#current, 0, session);
     }
     this.#port.postMessage({ interrupt: session, cell } satisfies Reply);
     this.cancelAll(session);

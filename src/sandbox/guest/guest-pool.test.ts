@@ -40,7 +40,7 @@ function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
   };
 }
 
-test("spares are booted ahead, handed over first, and replaced", async () => {
+test("kept spares are booted ahead, handed over first, and replaced", async () => {
   const booted: { guest: Guest & { terminated: boolean }; background: boolean }[] = [];
   const pool = new TestPool(async (background) => {
     const guest = fakeGuest();
@@ -62,6 +62,22 @@ test("spares are booted ahead, handed over first, and replaced", async () => {
   await pool.close();
   assert.equal(booted[1]?.guest.terminated, true, "closing terminates idle spares");
   assert.equal(first.alive, true, "but not guests already handed out");
+});
+
+test("a prewarmed guest is booted once for the next run and not replaced when taken", async () => {
+  let boots = 0;
+  const pool = new TestPool(async () => {
+    boots++;
+    return fakeGuest();
+  }, 0);
+  pool.prewarm(1);
+  pool.prewarm(1);
+  assert.equal(boots, 1, "asking twice boots one");
+  await pool.acquire();
+  assert.equal(boots, 1, "taking it boots no replacement");
+  await pool.acquire();
+  assert.equal(boots, 2, "the next run boots its own");
+  await pool.close();
 });
 
 test("closing waits for a spare still booting, then terminates it", async () => {

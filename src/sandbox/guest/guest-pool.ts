@@ -14,13 +14,21 @@ interface Spare {
   stop: AbortController;
 }
 
+/*
+ * Two kinds of spares: `spares` (the constructor's count) are kept from then on, each one taken is
+ * replaced; `prewarm(n)` boots up to n more once, for runs about to start, and does not replace them
+ * (a one-shot command would otherwise boot a spare beside its whole run for nothing).
+ */
+
 export abstract class GuestPool implements GuestRuntime {
   readonly #spares: Spare[] = [];
-  #target: number;
+  readonly #kept: number;
+  /** One-shot spares asked for by `prewarm` and not yet taken. */
+  #extra = 0;
   #closed = false;
 
   constructor(spares = 0) {
-    this.#target = spares;
+    this.#kept = spares;
   }
 
   /**
@@ -36,6 +44,7 @@ export abstract class GuestPool implements GuestRuntime {
   async acquire(signal?: AbortSignal): Promise<Guest> {
     if (signal?.aborted) throw stoppedWhileBooting();
     const spare = this.#spares.shift();
+    if (spare && this.#extra > 0) this.#extra--;
     this.#refill();
     if (spare) {
       const stop = () => spare.stop.abort();
@@ -55,9 +64,12 @@ export abstract class GuestPool implements GuestRuntime {
     return this.boot(false, signal);
   }
 
-  /** Keeps `count` guests booted and idle from now on. Holds nothing open: the boots run in the background. */
+  /**
+   * Boots guests until `count` are idle or booting, for runs about to start; those taken are not
+   * replaced. Holds nothing open: the boots run in the background.
+   */
   prewarm(count: number): void {
-    this.#target = Math.max(this.#target, count);
+    this.#extra = Math.max(this.#extra, count - this.#kept);
     this.#refill();
   }
 
@@ -77,7 +89,7 @@ export abstract class GuestPool implements GuestRuntime {
   }
 
   #refill(): void {
-    while (!this.#closed && this.#spares.length < this.#target) {
+    while (!this.#closed && this.#spares.length < this.#kept + this.#extra) {
       const stop = new AbortController();
       const guest = this.boot(true, stop.signal);
       guest.catch(() => {}); // a failed spare is replaced when someone asks for it

@@ -29,7 +29,7 @@ export interface GuestRuntimeOptions {
 export interface GuestRuntime {
   /** A booted guest. The caller owns it and must terminate it. An abort of `signal` stops a boot. */
   acquire(signal?: AbortSignal): Promise<Guest>;
-  /** Keeps `count` guests booted and idle from now on. */
+  /** Boots guests until `count` are idle or booting; those taken are not replaced (see `spares`). */
   prewarm(count: number): void;
   /** Resolves once every spare under way has booted or failed. */
   warm(): Promise<void>;

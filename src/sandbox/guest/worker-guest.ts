@@ -29,7 +29,7 @@ export interface WorkerGuestOptions {
   maxHeapMb?: number;
   /** Boot without holding the process open (a spare nobody waits for yet). */
   background?: boolean;
-  /** Told once when the worker ends, for whatever reason. */
+  /** Told once when the guest ends, for whatever reason (crashed, exited, or closed). */
   onExit?: (reason: string) => void;
 }
 
@@ -41,6 +41,7 @@ export class WorkerGuest implements Guest {
   readonly #pending = new Map<number, Pending>();
   /** The cell each session runs now, by request id. */
   readonly #cells = new Map<number, number>();
+  readonly #onExit: ((reason: string) => void) | undefined;
   #nextId = 0;
   #exited: Error | undefined;
   #holds = 0;
@@ -83,13 +84,14 @@ export class WorkerGuest implements Guest {
       this.#pending.delete(id);
       pending?.resolve(message);
     });
-    this.#worker.on("error", (error) =>
-      this.#fail(new SandboxError(`The ${this.#label} guest crashed: ${error.message}`, { cause: error })),
-    );
-    this.#worker.on("exit", (code) => {
-      this.#fail(new SandboxError(`The ${this.#label} guest exited (code ${code}).`));
-      options.onExit?.((this.#exited as Error).message);
+    this.#onExit = options.onExit;
+    this.#worker.on("error", (error) => {
+      this.#fail(new SandboxError(`The ${this.#label} guest crashed: ${error.message}`, { cause: error }));
+      void this.#worker.terminate();
     });
+    this.#worker.on("exit", (code) =>
+      this.#fail(new SandboxError(`The ${this.#label} guest exited (code ${code}).`)),
+    );
     // Listeners re-reference the worker, so the reference count is set after them: an idle guest never
     // holds the process open.
     this.#worker.unref();
@@ -194,6 +196,7 @@ export class WorkerGuest implements Guest {
   #fail(error: Error): void {
     if (this.#exited) return;
     this.#exited = error;
+    this.#onExit?.(error.message);
     this.#bridge.cancelAll();
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     },
     run(code, session, cell) {
       bridge.beginCell(session, cell);
+      bridge.enter(session);
       try {
         vm.unwrapResult(vm.callFunction(prelude.beforeCell, prelude.self)).dispose();
         const result = vm.evalCode(replSemantics(code), `<cell ${++cells}>`);

@@ -69,15 +69,16 @@ def _host():
     return _rlm_host
 
 
-def _wait(session, awaitable):
-    """Suspend this cell until the host answers, letting other sessions' cells run meanwhile."""
+def _wait(session, start):
+    """Suspend this cell until what `start()` began is done, letting other sessions' cells run."""
     global _active
     from pyodide.ffi import run_sync
 
+    # What this cell printed so far is its own: write it out before another session's code runs.
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        return run_sync(awaitable)
+        return run_sync(start())
     finally:
         _active = session
         _host().resume(session.id)
@@ -87,7 +88,7 @@ def _call(session, kind, **payload):
     request = json.dumps({"kind": kind, **payload})
     host = _host()
     if host.suspends:
-        reply = _wait(session, host.call_async(session.id, request))
+        reply = _wait(session, lambda: host.call_async(session.id, request))
     else:
         reply = host.call(session.id, request)
     if reply is None:
@@ -279,7 +280,7 @@ def _sleep(seconds):
     ms = float(seconds) * 1000.0
     session = _active
     if host.suspends and session is not None:
-        finished = _wait(session, host.sleep_async(session.id, ms))
+        finished = _wait(session, lambda: host.sleep_async(session.id, ms))
     else:
         finished = host.sleep(ms)
     if not finished:
@@ -403,6 +404,8 @@ def run_cell(code, sid=0):
     global _active
     session = _session_for(sid)
     _active = session
+    # From here on this session's code runs: its output and interrupts are routed to it.
+    _host().resume(sid)
     session.cells += 1
     session.submitted = None
     session.messages = []
