@@ -1,8 +1,9 @@
 /**
  * Fan-out benchmarks: a root RLM (maxDepth 2) hands N sub-tasks to child RLMs with
- * `rlm_query_batched`. Each child has its own Python guest and takes two turns against a model that
- * answers after 500 ms. Reports how many children ran at once, the fan-out's wall time against its
- * slowest child and against the sum of all children, and the memory each live child costs.
+ * `rlm_query_batched`. Each child's REPL is a namespace in the root's interpreter; each child takes
+ * three turns against a model that answers after 100 ms. Reports how many children ran at once, the
+ * fan-out's wall time against one child alone and against its slowest child, the peak resident memory
+ * of the whole process tree (this process and its guest host process), and what each child added.
  *
  *   npm run bench:fanout
  */
@@ -12,14 +13,18 @@ import type { RlmEvent } from "../src/trace/events.ts";
 import { conversation, startFakeOpenAIServer, type FakeChatRequest } from "../src/testing/index.ts";
 import { sampleTreeRss } from "./memory.ts";
 
-const LATENCY_MS = 500;
+const LATENCY_MS = 100;
 const repl = (code: string) => "```repl\n" + code + "\n```";
 const cacheDir = process.env.RLM_CACHE_DIR ?? "node_modules/.cache/rlm-bench";
 const rows: string[] = [];
+let baselineRss: number | undefined;
+let oneChildMs: number | undefined;
+let oneChildRss: number | undefined;
 
 async function fanOut(children: number): Promise<void> {
   const child = conversation([
     repl("n = len(context)\nprint(n)"),
+    repl("words = context.split()\nprint(len(words))"),
     repl("answer['content'] = str(n)\nanswer['ready'] = True"),
   ]);
   const server = await startFakeOpenAIServer({
@@ -67,12 +72,15 @@ async function fanOut(children: number): Promise<void> {
   });
   const peakRss = memory.stop();
   await server.close();
+  baselineRss ??= memory.baseline;
   const durations = [...spans.values()].map((s) => s.end - s.start);
   const slowest = Math.max(...durations);
   const sum = durations.reduce((a, b) => a + b, 0);
-  const perChildMb = (peakRss - memory.baseline) / children / 2 ** 20;
+  oneChildMs ??= cellMs;
+  oneChildRss ??= peakRss;
+  const perChildMb = children > 1 ? (peakRss - oneChildRss) / (children - 1) / 2 ** 20 : NaN;
   rows.push(
-    `| ${children} | ${peakAlive} | ${(cellMs / 1000).toFixed(2)} s | ${(slowest / 1000).toFixed(2)} s | ${(sum / 1000).toFixed(2)} s | ${(cellMs / slowest).toFixed(2)} | ${perChildMb.toFixed(0)} MB |`,
+    `| ${children} | ${peakAlive} | ${(cellMs / 1000).toFixed(2)} s | ${(cellMs / oneChildMs).toFixed(2)} | ${(slowest / 1000).toFixed(2)} s | ${(sum / 1000).toFixed(2)} s | ${(peakRss / 2 ** 20).toFixed(0)} MB | ${Number.isNaN(perChildMb) ? "" : `${perChildMb.toFixed(1)} MB`} |`,
   );
   console.error(
     `  ${children} children: wall ${cellMs.toFixed(0)} ms, slowest child ${slowest.toFixed(0)} ms, sum ${sum.toFixed(0)} ms`,
@@ -83,10 +91,13 @@ console.error(`node ${process.version}, ${cpus().length} cores`);
 // One warm-up so the snapshot exists and the first figure is not a cold boot.
 await fanOut(1);
 rows.length = 0;
-for (const n of [1, 4, 8, 16]) await fanOut(n);
-console.log(`Each child: two turns, the model answering after ${LATENCY_MS} ms each.\n`);
+oneChildMs = undefined;
+oneChildRss = undefined;
+for (const n of [1, 8, 16, 64]) await fanOut(n);
+console.log(`Each child: three turns, the model answering after ${LATENCY_MS} ms each.`);
+console.log(`Process tree before the first run: ${((baselineRss ?? 0) / 2 ** 20).toFixed(0)} MB.\n`);
 console.log(
-  "| children | alive at once | fan-out wall time | slowest child | sum of children | wall / slowest | memory per live child |",
+  "| children | alive at once | fan-out wall time | wall / one child alone | slowest child | sum of children | peak RSS, process tree | added per child |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
