@@ -123,14 +123,62 @@ describe("OpenAIModel against the fake server", () => {
 
   test("an auth failure says to check the key and is not retried", async () => {
     scripts.auth = sequence([{ status: 401, error: "bad key" }, "should not be reached"]);
+    const before = server.requests.filter((r) => r.model === "auth").length;
     await assert.rejects(
       model("auth").complete({ messages: [{ role: "user", content: "hi" }] }),
       (error: Error & { isRetryable: boolean }) => {
-        assert.match(error.message, /HTTP 401.*Check the API key/);
+        assert.match(error.message, /HTTP 401: bad key\. Check the API key/);
         assert.equal(error.isRetryable, false);
         return true;
       },
     );
+    assert.equal(server.requests.filter((r) => r.model === "auth").length - before, 1);
+  });
+
+  test("the server's x-should-retry overrides the status", async () => {
+    scripts.told = sequence([
+      { status: 400, error: "try again", headers: { "x-should-retry": "true", "retry-after-ms": "1" } },
+      { status: 503, error: "do not", headers: { "x-should-retry": "false" } },
+      "unreached",
+    ]);
+    await assert.rejects(model("told").complete({ messages: [{ role: "user", content: "hi" }] }), {
+      status: 503,
+      isRetryable: false,
+    });
+    assert.equal(server.requests.filter((r) => r.model === "told").length, 2);
+  });
+
+  test("sends through a caller's fetch when given one, with the key and the body", async () => {
+    scripts.viaFetch = sequence(["through fetch"]);
+    const seen: { url: string; authorization: string | null }[] = [];
+    const recording: typeof fetch = (input, init) => {
+      seen.push({ url: String(input), authorization: new Headers(init?.headers).get("authorization") });
+      return fetch(input, init);
+    };
+    const response = await model("viaFetch", { fetch: recording, apiKey: "k-1" }).complete({
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(response.text, "through fetch");
+    assert.deepEqual(seen, [{ url: `${server.baseURL}/chat/completions`, authorization: "Bearer k-1" }]);
+  });
+
+  test("a body that is not a chat completion is an error naming the base URL", async () => {
+    const { createServer } = await import("node:http");
+    const html = createServer((_, res) =>
+      res.writeHead(200, { "content-type": "text/html" }).end("<html>hi</html>"),
+    );
+    await new Promise<void>((resolve) => html.listen(0, "127.0.0.1", resolve));
+    const port = (html.address() as { port: number }).port;
+    try {
+      await assert.rejects(
+        model("x", { baseURL: `http://127.0.0.1:${port}/v1` }).complete({
+          messages: [{ role: "user", content: "hi" }],
+        }),
+        /not a chat completion \(HTTP 200, 15 characters, starting "<html>hi<\/html>"\)\. Check that the base URL/,
+      );
+    } finally {
+      html.close();
+    }
   });
 
   test("an unreachable server is reported with its URL", async () => {

@@ -1,10 +1,20 @@
 /**
- * The adapter over the official `openai` SDK. It serves OpenAI and every OpenAI-compatible server
- * (vLLM, Ollama, llama.cpp, LM Studio, OpenRouter, Groq, Together, LiteLLM...). Retries with backoff on
- * 408/409/429/5xx and connection errors, honouring `retry-after`, come from the SDK's own policy.
+ * The adapter for OpenAI's chat completions API, which OpenAI and every OpenAI-compatible server speak
+ * (vLLM, Ollama, llama.cpp, LM Studio, OpenRouter, Groq, Together, LiteLLM...). It is one JSON POST per
+ * call over kept-alive connections (`http/post-json.ts`) rather than the official SDK: the SDK is some
+ * 240 modules that took 65-300 ms to load, on top of `fetch`, before a CLI run's first request, and the
+ * engine uses one endpoint of it (issue 10). Retries follow the SDK's policy (`http/retry.ts`).
  */
-import type OpenAI from "openai";
+import { setTimeout as delay } from "node:timers/promises";
 import { CancelledError, ModelCallError } from "../../errors.ts";
+import {
+  HttpAbortError,
+  HttpConnectionError,
+  HttpTimeoutError,
+  postJson,
+  type HttpReply,
+} from "../http/post-json.ts";
+import { retryDelayMs, shouldRetry } from "../http/retry.ts";
 import type { CallOptions, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
 import { costOf, type ModelPrice } from "../pricing.ts";
 
@@ -31,22 +41,14 @@ export interface OpenAIModelOptions {
   price?: ModelPrice;
   /** Extra JSON fields merged into every request body. */
   extraBody?: Record<string, unknown>;
-  /** Replaces the global `fetch` (tests, proxies). */
+  /** Sends requests through this `fetch` instead of `node:http` (proxies, tests). */
   fetch?: typeof fetch;
 }
-
-/**
- * The SDK, loaded on the first call rather than at import: it is some 240 modules, which took about
- * 200 ms to load here (issue 10), and the CLI boots its guest while that happens; `rlm --help`, `rlm
- * view` and configuration errors never pay for it.
- */
-let sdk: Promise<typeof OpenAI> | undefined;
-const loadSdk = () => (sdk ??= import("openai").then((module) => module.default));
 
 export const DEFAULT_MAX_RETRIES = 3;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
-/** Provider-specific usage fields the SDK's types do not declare. */
+/** The usage fields providers report, OpenAI's and others'. */
 interface ReportedUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
@@ -55,47 +57,80 @@ interface ReportedUsage {
   cost?: number;
 }
 
+/** The parts of a chat completion the engine reads. */
+interface ChatCompletion {
+  choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
+  usage?: ReportedUsage;
+}
+
 export class OpenAIModel implements Model {
   readonly name: string;
   readonly #modelId: string;
   readonly #options: OpenAIModelOptions;
-  #client: OpenAI | undefined;
+  readonly #url: URL;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.name;
     this.#modelId = options.modelId;
     this.#options = options;
+    this.#url = new URL(`${options.baseURL.replace(/\/+$/, "")}/chat/completions`);
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
-    const body = {
+    const body = JSON.stringify({
       ...this.#options.extraBody,
       model: this.#modelId,
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),
-    };
-    const SDK = await loadSdk();
-    this.#client ??= new SDK({
-      apiKey: this.#options.apiKey,
-      baseURL: this.#options.baseURL,
-      maxRetries: this.#options.maxRetries ?? DEFAULT_MAX_RETRIES,
-      timeout: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
-    try {
-      const { data, request_id } = await this.#client.chat.completions
-        .create(body, { signal: options.signal })
-        .withResponse();
-      const choice = data.choices[0];
-      return {
-        text: choice?.message.content ?? "",
-        usage: this.#usageOf(data.usage as ReportedUsage | undefined),
-        finishReason: choice?.finish_reason ?? undefined,
-        requestId: request_id ?? undefined,
-      };
-    } catch (error) {
-      throw this.#translate(SDK, error, options.signal);
+    const reply = await this.#send(body, options.signal);
+    const data = this.#parse(reply);
+    const choice = data.choices?.[0];
+    return {
+      text: choice?.message?.content ?? "",
+      usage: this.#usageOf(data.usage),
+      finishReason: choice?.finish_reason ?? undefined,
+      requestId: reply.headers["x-request-id"],
+    };
+  }
+
+  /** The first successful reply, after the retries the policy allows. */
+  async #send(body: string, signal: AbortSignal | undefined): Promise<HttpReply> {
+    const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    const headers = { authorization: `Bearer ${this.#options.apiKey}`, accept: "application/json" };
+    const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    for (let retry = 0; ; retry++) {
+      let reply: HttpReply | undefined;
+      let failure: unknown;
+      try {
+        reply = await postJson(this.#url, body, { headers, timeoutMs, signal, fetch: this.#options.fetch });
+        if (reply.status >= 200 && reply.status < 300) return reply;
+      } catch (error) {
+        failure = error;
+      }
+      const retryable = reply ? shouldRetry(reply) : !(failure instanceof HttpAbortError);
+      if (!retryable || retry >= maxRetries) throw this.#translate(reply, failure, signal);
+      try {
+        await delay(retryDelayMs(retry, reply), undefined, { signal });
+      } catch {
+        throw this.#translate(undefined, new HttpAbortError("aborted"), signal);
+      }
     }
+  }
+
+  #parse(reply: HttpReply): ChatCompletion {
+    try {
+      const data = JSON.parse(reply.text) as unknown;
+      if (typeof data === "object" && data !== null) return data as ChatCompletion;
+    } catch {
+      // reported below
+    }
+    throw new ModelCallError(
+      `${this.name} answered with a body that is not a chat completion (HTTP ${reply.status}, ` +
+        `${reply.text.length} characters, starting ${JSON.stringify(reply.text.slice(0, 80))}). ` +
+        `Check that the base URL (${this.#options.baseURL}) is an OpenAI-compatible API.`,
+      { model: this.name, status: reply.status, isRetryable: false },
+    );
   }
 
   #usageOf(reported: ReportedUsage | undefined): Usage {
@@ -110,33 +145,35 @@ export class OpenAIModel implements Model {
     return usage;
   }
 
-  #translate(SDK: typeof OpenAI, error: unknown, signal: AbortSignal | undefined): Error {
-    if (error instanceof SDK.APIUserAbortError || signal?.aborted) {
+  /** The typed error for a failed reply (`reply`) or a request that got none (`failure`). */
+  #translate(reply: HttpReply | undefined, failure: unknown, signal: AbortSignal | undefined): Error {
+    if (failure instanceof HttpAbortError || signal?.aborted) {
       return new CancelledError(`The request to ${this.name} was cancelled.`, {
-        cause: signal?.reason ?? error,
+        cause: signal?.reason ?? failure,
       });
     }
     const attempts = (this.#options.maxRetries ?? DEFAULT_MAX_RETRIES) + 1;
-    if (error instanceof SDK.APIConnectionTimeoutError) {
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    if (failure instanceof HttpTimeoutError) {
       const seconds = (this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 1000;
       return new ModelCallError(
-        `${this.name} did not answer within ${seconds} s (${attempts} attempt${attempts === 1 ? "" : "s"}). ` +
+        `${this.name} did not answer within ${seconds} s (${tries}). ` +
           `Check that the server at ${this.#options.baseURL} is up, or raise the request timeout ` +
           `(\`requestTimeoutMs\`, --request-timeout).`,
         { model: this.name, isRetryable: true, timedOut: true },
-        { cause: error },
+        { cause: failure },
       );
     }
-    if (error instanceof SDK.APIConnectionError) {
+    if (failure instanceof HttpConnectionError) {
       return new ModelCallError(
-        `Could not reach ${this.name} at ${this.#options.baseURL} after ${attempts} attempt(s): ${trimPeriod(error.message)}. ` +
+        `Could not reach ${this.name} at ${this.#options.baseURL} after ${tries}: ${trimPeriod(failure.message)}. ` +
           `Check the base URL (\`baseURL\`, --base-url) and that the server is running.`,
         { model: this.name, isRetryable: true },
-        { cause: error },
+        { cause: failure },
       );
     }
-    if (error instanceof SDK.APIError) {
-      const status = error.status;
+    if (reply) {
+      const status = reply.status;
       const hint =
         status === 401 || status === 403
           ? " Check the API key for this provider."
@@ -145,23 +182,35 @@ export class OpenAIModel implements Model {
             : status === 429
               ? " The provider is rate-limiting; lower `maxConcurrency` or retry later."
               : "";
+      const requestId = reply.headers["x-request-id"];
       return new ModelCallError(
-        `${this.name} failed with HTTP ${status ?? "error"}: ${trimPeriod(error.message)}.${hint}`,
+        `${this.name} failed with HTTP ${status}: ${trimPeriod(errorMessageOf(reply))}.${hint}`,
         {
           model: this.name,
-          ...(status === undefined ? {} : { status }),
-          ...(error.requestID ? { requestId: error.requestID } : {}),
-          isRetryable: status === 408 || status === 409 || status === 429 || (status ?? 0) >= 500,
+          status,
+          ...(requestId ? { requestId } : {}),
+          isRetryable: shouldRetry(reply),
         },
-        { cause: error },
       );
     }
     return new ModelCallError(
-      `${this.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `${this.name} failed: ${failure instanceof Error ? failure.message : String(failure)}`,
       { model: this.name, isRetryable: false },
-      { cause: error },
+      { cause: failure },
     );
   }
+}
+
+/** The provider's own words from an error reply: OpenAI's `{"error": {"message"}}` or the raw body. */
+function errorMessageOf(reply: HttpReply): string {
+  try {
+    const body = JSON.parse(reply.text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof body.error === "string" ? body.error : (body.error?.message ?? body.message);
+    if (typeof message === "string" && message) return message;
+  } catch {
+    // not JSON: the body itself
+  }
+  return reply.text.trim().slice(0, 500) || "no message";
 }
 
 function trimPeriod(text: string): string {

@@ -1,0 +1,136 @@
+/**
+ * One JSON POST to a model provider, over `node:http`/`node:https` with kept-alive connections. The
+ * engine's hot path makes one of these per turn, and Node's `fetch` (undici, WHATWG streams) cost ~1 ms
+ * per request once warm and ~20 ms on first use where this costs ~0.4 ms and ~9 ms (issue 10,
+ * `benchmarks/cli.ts`). A caller-supplied `fetch` (proxies, tests) replaces the transport.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+
+export interface HttpReply {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  text: string;
+}
+
+export interface PostOptions {
+  headers: Record<string, string>;
+  /** The attempt fails with `HttpTimeoutError` after this long without a complete reply. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Used instead of `node:http` when given. */
+  fetch?: typeof fetch | undefined;
+}
+
+/** No complete reply within the attempt's time. */
+export class HttpTimeoutError extends Error {
+  override readonly name = "HttpTimeoutError";
+}
+
+/** The request never got an HTTP reply: refused, reset, DNS, TLS. */
+export class HttpConnectionError extends Error {
+  override readonly name = "HttpConnectionError";
+}
+
+/** The caller's signal fired; `cause` is its reason. */
+export class HttpAbortError extends Error {
+  override readonly name = "HttpAbortError";
+}
+
+const agents = {
+  "http:": new HttpAgent({ keepAlive: true }),
+  "https:": new HttpsAgent({ keepAlive: true }),
+};
+
+export function postJson(url: URL, body: string, options: PostOptions): Promise<HttpReply> {
+  if (options.signal?.aborted)
+    return Promise.reject(new HttpAbortError("aborted", { cause: options.signal.reason }));
+  return options.fetch ? viaFetch(options.fetch, url, body, options) : viaNode(url, body, options);
+}
+
+function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpReply> {
+  const secure = url.protocol === "https:";
+  if (!secure && url.protocol !== "http:")
+    return Promise.reject(new HttpConnectionError(`unsupported protocol ${url.protocol}`));
+  return new Promise<HttpReply>((resolve, reject) => {
+    let settled = false;
+    const finish = (error: Error | undefined, reply?: HttpReply) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (error) {
+        request.destroy();
+        reject(error);
+      } else resolve(reply as HttpReply);
+    };
+    const onAbort = () => finish(new HttpAbortError("aborted", { cause: options.signal?.reason }));
+    const timer = setTimeout(
+      () => finish(new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const send = secure ? httpsRequest : httpRequest;
+    const request = send(
+      url,
+      {
+        method: "POST",
+        agent: agents[secure ? "https:" : "http:"],
+        headers: {
+          ...options.headers,
+          "content-type": "application/json",
+          "content-length": String(Buffer.byteLength(body)),
+        },
+      },
+      (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", (error) => finish(new HttpConnectionError(error.message, { cause: error })));
+        response.on("end", () =>
+          finish(undefined, {
+            status: response.statusCode ?? 0,
+            headers: flatten(response.headers),
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+      },
+    );
+    request.on("error", (error) => finish(new HttpConnectionError(error.message, { cause: error })));
+    request.end(body);
+  });
+}
+
+async function viaFetch(
+  fetcher: typeof fetch,
+  url: URL,
+  body: string,
+  options: PostOptions,
+): Promise<HttpReply> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    const response = await fetcher(url, {
+      method: "POST",
+      headers: { ...options.headers, "content-type": "application/json" },
+      body,
+      signal,
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+    return { status: response.status, headers, text: await response.text() };
+  } catch (error) {
+    if (options.signal?.aborted) throw new HttpAbortError("aborted", { cause: options.signal.reason });
+    if (timeout.aborted) throw new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`);
+    const cause = (error as { cause?: { message?: string } }).cause;
+    const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    throw new HttpConnectionError(message, { cause: error });
+  }
+}
+
+function flatten(headers: IncomingMessage["headers"]): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
+  return flat;
+}
