@@ -36,7 +36,12 @@ async function runCli(args: string[], env: Record<string, string> = {}, cwd = pr
     stdout: stdout.stream,
     stderr: stderr.stream,
     stdin: Readable.from(["piped context"]),
-    env: { RLM_CACHE_DIR: TEST_CACHE_DIR, RLM_LOG_DIR: join(tmpdir(), "rlm-cli-test-runs"), ...env },
+    env: {
+      RLM_CACHE_DIR: TEST_CACHE_DIR,
+      RLM_LOG_DIR: join(tmpdir(), "rlm-cli-test-runs"),
+      RLM_KEEP_WARM: "0",
+      ...env,
+    },
     cwd,
     signal: new AbortController().signal,
   });
@@ -180,6 +185,15 @@ describe("rlm ask", () => {
     }
   });
 
+  test("an RLM_KEEP_WARM that is not a number of seconds is a usage error naming the fix", async () => {
+    const ran = await runCli(["ask", "q", "--context", "notes.txt"], { ...env, RLM_KEEP_WARM: "2m" }, dir);
+    assert.equal(ran.code, 2);
+    assert.match(
+      ran.stderr,
+      /RLM_KEEP_WARM must be a whole number of seconds \(0 turns the standby guest off\), got "2m"/,
+    );
+  });
+
   test("a model failure exits 1 and reports what was spent", async () => {
     const ran = await runCli(
       ["ask", "q", "--context", "notes.txt", "--model", "openai/unscripted"],
@@ -199,7 +213,7 @@ describe("rlm ask", () => {
       [bin, "ask", "How many lines?", "--context", "notes.txt", "--model", "openai/counts", "-q"],
       {
         cwd: dir,
-        env: { PATH: process.env.PATH ?? "", RLM_CACHE_DIR: TEST_CACHE_DIR, ...env },
+        env: { PATH: process.env.PATH ?? "", RLM_CACHE_DIR: TEST_CACHE_DIR, RLM_KEEP_WARM: "0", ...env },
       },
     );
     assert.equal(stdout, "3 lines\n");

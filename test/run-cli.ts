@@ -26,7 +26,8 @@ export async function runRlmCommand(
     stdout: stdout.stream,
     stderr: stderr.stream,
     stdin: Readable.from(io.stdin === undefined ? [] : [io.stdin]),
-    env: io.env,
+    // A CLI run would otherwise leave a warm guest host behind for the next one.
+    env: { RLM_KEEP_WARM: "0", ...io.env },
     cwd: io.cwd,
     signal: new AbortController().signal,
   });

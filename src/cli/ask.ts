@@ -14,7 +14,7 @@ import { formatCount } from "../format-count.ts";
 import { formatCost, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
-import { defaultLogDir } from "../rlm/environment.ts";
+import { defaultLogDir, keepWarmSeconds } from "../rlm/environment.ts";
 
 export const ASK_HELP = `Usage: rlm ask "QUESTION" --context PATH [options]
 
@@ -90,9 +90,15 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
     throw new UsageError(`--context-format must be text, json or jsonl, got "${format}".`);
   }
 
+  const keepWarm = keepWarmSeconds(io.env);
+  if (keepWarm === undefined)
+    throw new UsageError(
+      `RLM_KEEP_WARM must be a whole number of seconds (0 turns the standby guest off), got "${io.env.RLM_KEEP_WARM}".`,
+    );
   const options: RlmOptions = {
     env: io.env,
     logDir: values["no-log"] ? false : (values["log-dir"] ?? defaultLogDir(io.env)),
+    keepWarmSeconds: keepWarm,
   };
   if (values.repl) options.repl = choice("--repl", values.repl, ["python", "javascript"] as const);
   if (values.isolation)
@@ -106,8 +112,31 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   // Boot the run's guest while the context loads and the model SDK is imported; start() boots one
   // guest for the run and no spare beside it, and keeps nothing alive if loading fails.
   rlm.start();
+  try {
+    return await answer(rlm, question, values, format, io);
+  } finally {
+    // Best effort, after the answer is out: the next `rlm ask` adopts a booted guest host.
+    if (!io.signal?.aborted) await rlm.leaveWarm().catch(() => {});
+  }
+}
 
-  const loaded = await loadContext(values.context, {
+/** The flags `answer` reads. */
+interface AskValues {
+  context?: string[];
+  include?: string[];
+  exclude?: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function answer(
+  rlm: RLM,
+  question: string,
+  values: AskValues,
+  format: "text" | "json" | "jsonl",
+  io: CommandIO,
+): Promise<number> {
+  const loaded = await loadContext(values.context ?? [], {
     ...(values.include ? { include: values.include } : {}),
     ...(values.exclude ? { exclude: values.exclude } : {}),
     format,

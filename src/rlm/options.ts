@@ -131,6 +131,14 @@ export interface RlmOptions {
    * @unit megabytes
    */
   guestMemoryMb?: number;
+  /**
+   * Seconds a guest host left by `rlm.leaveWarm()` stays booted for the next process with the same
+   * settings to adopt (its first cell then waits for no boot); above 0 this RLM also adopts one left
+   * by an earlier process. Needs process isolation and a cache folder. `0` turns both off.
+   * @default 0 (the CLI: `RLM_KEEP_WARM`, else 120)
+   * @unit seconds
+   */
+  keepWarmSeconds?: number;
   /** Replaces the built-in system prompt entirely. */
   systemPrompt?: string;
   /**
@@ -165,6 +173,7 @@ export const DEFAULTS = Object.freeze({
   subModelPromptChars: 200_000,
   maxConcurrentChildren: 8,
   guestMemoryMb: 2048,
+  keepWarmSeconds: 0,
   subcalls: true,
 });
 
@@ -195,6 +204,7 @@ export interface ResolvedOptions {
   repl: "python" | "javascript";
   isolation: "process" | "thread";
   guestMemoryMb: number;
+  keepWarmSeconds: number;
   subcalls: boolean;
   cacheDir: string | undefined;
   logDir: string | undefined;
@@ -262,6 +272,7 @@ export function resolveOptions(
     repl: oneOf("repl", options.repl, ["python", "javascript"] as const, "python"),
     isolation: oneOf("isolation", options.isolation, ["process", "thread"] as const, "process"),
     guestMemoryMb: integer("guestMemoryMb", options.guestMemoryMb, DEFAULTS.guestMemoryMb, 64),
+    keepWarmSeconds: integer("keepWarmSeconds", options.keepWarmSeconds, DEFAULTS.keepWarmSeconds, 0),
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
     logDir:
       options.logDir === false

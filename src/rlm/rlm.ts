@@ -7,6 +7,7 @@
  * console.log(result.answer, result.submitted, result.usage.total.costUsd);
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { Budget } from "../budget/budget.ts";
 import { Ledger } from "../budget/ledger.ts";
 import { Limiter } from "../budget/limiter.ts";
@@ -65,6 +66,10 @@ export class RLM {
       isolation: o.isolation,
       cacheDir: o.cacheDir,
       memoryMb: o.guestMemoryMb,
+      standby:
+        o.keepWarmSeconds > 0 && o.cacheDir
+          ? { dir: join(o.cacheDir, "standby"), idleMs: o.keepWarmSeconds * 1000 }
+          : undefined,
     };
     this.#pricing = pricingTable(o.pricing);
     if (o.maxCostUsd !== undefined) {
@@ -103,6 +108,15 @@ export class RLM {
   async ready(): Promise<void> {
     this.start();
     await sharedRuntime(this.#sandbox).warm();
+  }
+
+  /**
+   * With `keepWarmSeconds`, leaves a guest host booting for the next process with the same settings to
+   * adopt, unless one already waits; it exits after `keepWarmSeconds` unadopted. The CLI calls this as it
+   * ends. It holds nothing of this process open.
+   */
+  async leaveWarm(): Promise<void> {
+    await sharedRuntime(this.#sandbox).leaveStandby();
   }
 
   /**

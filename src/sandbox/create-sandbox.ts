@@ -16,7 +16,13 @@ const runtimes = new Map<string, GuestRuntime>();
 
 /** The process-wide runtime for these settings, so every RLM in a process shares snapshots and spares. */
 export function sharedRuntime(settings: SandboxSettings): GuestRuntime {
-  const key = JSON.stringify([settings.language, settings.isolation, settings.cacheDir, settings.memoryMb]);
+  const key = JSON.stringify([
+    settings.language,
+    settings.isolation,
+    settings.cacheDir,
+    settings.memoryMb,
+    settings.standby,
+  ]);
   let runtime = runtimes.get(key);
   if (!runtime) {
     const { language, ...options } = settings;

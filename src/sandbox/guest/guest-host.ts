@@ -7,6 +7,7 @@
  * host calls arrive here as raw JSON for the engine to decode.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
@@ -17,7 +18,9 @@ import { writeContextFile, type EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import type { FromHost, SharedFiles, ToHost } from "./host-protocol.ts";
 import { trackGuest } from "./live-guests.ts";
+import { writeFrame } from "./frames.ts";
 import { guestProcessFlags } from "./permissions.ts";
+import { adoptStandby, fileStamp, leaveStandby, standbySocket, type StandbyOptions } from "./standby.ts";
 import type { CellOutcome } from "./protocol.ts";
 
 const ENTRY = fileURLToPath(
@@ -32,6 +35,8 @@ const SHARED_MEMORY_DIR = "/dev/shm";
 export interface GuestHostOptions {
   /** Files or folders the host process may read besides the runtime's own (a Python snapshot). */
   readPaths?: readonly string[];
+  /** Adopt a standby host when one waits, instead of forking; `leaveStandby` leaves one (see `standby.ts`). */
+  standby?: StandbyOptions | undefined;
 }
 
 /** What a guest needs to boot in a host process. */
@@ -49,17 +54,33 @@ export interface HostedGuestSpec {
   background?: boolean;
 }
 
-/** The running child process and what belongs to it. */
+/** How messages reach a host process: the IPC channel of a forked child, or an adopted standby's socket. */
+interface HostLink {
+  send(message: ToHost): void;
+  pid: number | undefined;
+  /** Whether the link holds this process open. */
+  ref(on: boolean): void;
+  /** Kills the host process; resolves when it is gone. */
+  kill(): Promise<void>;
+}
+
+/** A host process and what belongs to it. */
 interface HostProcess {
-  child: ChildProcess;
-  /** The one folder the child may read contexts from. */
+  /** Undefined while a standby is being adopted; messages wait in `queue` meanwhile. */
+  link: HostLink | undefined;
+  queue: ToHost[];
+  /** Resolves once `link` and `dir` are set. */
+  linked: Promise<void>;
+  /** The one folder the host may read contexts from. */
   dir: string;
   log: string;
   exited: Error | undefined;
+  referenced: boolean;
 }
 
 export class GuestHost {
   readonly #readPaths: readonly string[];
+  readonly #standby: StandbyOptions | undefined;
   readonly #guests = new Map<number, HostedGuest>();
   #process: HostProcess | undefined;
   #nextGuest = 0;
@@ -67,6 +88,7 @@ export class GuestHost {
 
   constructor(options: GuestHostOptions = {}) {
     this.#readPaths = options.readPaths ?? [];
+    this.#standby = options.standby;
   }
 
   /** Boots a guest in the host process, starting the process first when none runs. */
@@ -75,21 +97,13 @@ export class GuestHost {
     const id = ++this.#nextGuest;
     const guest = new HostedGuest(this, host, id, spec);
     this.#guests.set(id, guest);
-    this.send(host, {
-      type: "start",
-      guest: id,
-      workerUrl: spec.workerUrl.href,
-      label: spec.label,
-      init: spec.init,
-      shared: spec.shared ?? {},
-      heapMb: spec.heapMb,
-    });
+    this.send(host, startMessage(id, spec));
     return guest;
   }
 
   /** The host process's id, for diagnostics and measurements; `undefined` while none runs. */
   get pid(): number | undefined {
-    return this.#process?.exited ? undefined : this.#process?.child.pid;
+    return this.#process?.exited ? undefined : this.#process?.link?.pid;
   }
 
   /** Kills the host process and every guest in it. */
@@ -97,10 +111,24 @@ export class GuestHost {
     const host = this.#process;
     this.#process = undefined;
     if (!host || host.exited) return;
-    const exited = new Promise<void>((resolve) => host.child.once("exit", () => resolve()));
-    host.child.ref(); // whoever closes waits for the exit
-    host.child.kill("SIGKILL");
-    await exited;
+    await host.linked;
+    await host.link?.kill();
+  }
+
+  /**
+   * Leaves a standby host booting a guest of `spec`, for the next process with these settings to
+   * adopt; nothing happens without the `standby` option, or when one is already waiting.
+   */
+  async leaveStandby(spec: HostedGuestSpec): Promise<void> {
+    const socketPath = this.#socketPath();
+    if (!this.#standby || !socketPath) return;
+    await leaveStandby({
+      socketPath,
+      idleMs: this.#standby.idleMs,
+      entry: ENTRY,
+      flags: (dir) => [...this.#flags(dir), `--allow-fs-write=${dir}`],
+      start: startMessage(0, spec),
+    });
   }
 
   /** Holds the process open until `work` settles; idle guests never keep it alive. */
@@ -115,7 +143,9 @@ export class GuestHost {
 
   /** @internal */
   send(host: HostProcess, message: ToHost): void {
-    if (!host.exited && host.child.connected) host.child.send(message);
+    if (host.exited) return;
+    if (host.link) host.link.send(message);
+    else host.queue.push(message);
   }
 
   /** @internal */
@@ -125,17 +155,46 @@ export class GuestHost {
 
   #running(): HostProcess {
     if (this.#process && !this.#process.exited) return this.#process;
+    let linked!: () => void;
+    const host: HostProcess = {
+      link: undefined,
+      queue: [],
+      linked: new Promise<void>((resolve) => (linked = resolve)),
+      dir: "",
+      log: "",
+      exited: undefined,
+      referenced: this.#holds > 0,
+    };
+    this.#process = host;
+    const attach = (link: HostLink, dir: string) => {
+      host.link = link;
+      host.dir = dir;
+      link.ref(host.referenced);
+      for (const message of host.queue.splice(0)) link.send(message);
+      linked();
+    };
+    const socketPath = this.#socketPath();
+    if (!socketPath) attach(...this.#fork(host));
+    else {
+      void adoptStandby(socketPath).then(
+        (adopted) => attach(...(adopted ? this.#adopt(host, adopted) : this.#fork(host))),
+        () => attach(...this.#fork(host)),
+      );
+    }
+    return host;
+  }
+
+  /** Forks a host process of our own. */
+  #fork(host: HostProcess): [HostLink, string] {
     const dir = mkdtempSync(
       join(existsSync(SHARED_MEMORY_DIR) ? SHARED_MEMORY_DIR : tmpdir(), "rlm-guests-"),
     );
     const child = fork(ENTRY, [], {
-      execArgv: guestProcessFlags({ readPaths: [dir, ...this.#readPaths], heapMb: RELAY_HEAP_MB }),
+      execArgv: this.#flags(dir),
       env: {},
       serialization: "advanced",
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
-    const host: HostProcess = { child, dir, log: "", exited: undefined };
-    this.#process = host;
     const untrack = trackGuest();
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding("utf8");
@@ -143,42 +202,126 @@ export class GuestHost {
         if (host.log.length < MAX_LOG_CHARS) host.log += chunk.slice(0, MAX_LOG_CHARS - host.log.length);
       });
     }
-    child.on("message", (message: FromHost) => this.#guests.get(message.guest)?.receive(message));
-    const fail = (error: Error) => {
-      if (host.exited) return;
-      host.exited = error;
-      for (const guest of this.#guests.values()) guest.hostExited(host, error);
-    };
+    child.on("message", (message: FromHost) => this.#receive(message));
     child.on("error", (error) =>
-      fail(new SandboxError(`The guest host process failed: ${error.message}`, { cause: error })),
+      this.#fail(host, new SandboxError(`The guest host process failed: ${error.message}`, { cause: error })),
     );
-    child.on("exit", (code, signal) => {
-      untrack();
-      const log = host.log.trim();
-      fail(
-        new SandboxError(
-          `The guest host process exited (${signal ?? `code ${code}`}).${log ? `\nIt said:\n${log}` : ""}`,
-        ),
-      );
-      rmSync(dir, { recursive: true, force: true });
-    });
-    this.#ref(this.#holds > 0);
-    return host;
+    const exited = new Promise<void>((resolve) =>
+      child.on("exit", (code, signal) => {
+        untrack();
+        const log = host.log.trim();
+        this.#fail(
+          host,
+          new SandboxError(
+            `The guest host process exited (${signal ?? `code ${code}`}).${log ? `\nIt said:\n${log}` : ""}`,
+          ),
+        );
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
+    const link: HostLink = {
+      send: (message) => {
+        if (child.connected) child.send(message);
+      },
+      pid: child.pid,
+      ref: (on) => refChild(child, on),
+      kill: async () => {
+        child.ref(); // whoever closes waits for the exit
+        child.kill("SIGKILL");
+        await exited;
+      },
+    };
+    return [link, dir];
+  }
+
+  /** Talks to an adopted standby host over its socket. */
+  #adopt(
+    host: HostProcess,
+    adopted: { socket: Socket; pid: number; dir: string; listen: (on: (message: unknown) => void) => void },
+  ): [HostLink, string] {
+    const { socket, pid, dir } = adopted;
+    const untrack = trackGuest();
+    const closed = new Promise<void>((resolve) =>
+      socket.on("close", () => {
+        untrack();
+        this.#fail(host, new SandboxError("The guest host process (a standby this process adopted) exited."));
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
+    socket.on("error", () => socket.destroy());
+    adopted.listen((message) => this.#receive(message as FromHost));
+    const link: HostLink = {
+      send: (message) => {
+        if (!socket.destroyed) writeFrame(socket, message);
+      },
+      pid,
+      ref: (on) => (on ? socket.ref() : socket.unref()),
+      kill: async () => {
+        socket.ref();
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          socket.destroy(); // already gone
+        }
+        await closed;
+      },
+    };
+    return [link, dir];
+  }
+
+  #receive(message: FromHost): void {
+    this.#guests.get(message.guest)?.receive(message);
+  }
+
+  #fail(host: HostProcess, error: Error): void {
+    if (host.exited) return;
+    host.exited = error;
+    for (const guest of this.#guests.values()) guest.hostExited(host, error);
+  }
+
+  #flags(dir: string): string[] {
+    return guestProcessFlags({ readPaths: [dir, ...this.#readPaths], heapMb: RELAY_HEAP_MB });
+  }
+
+  /** The standby socket for hosts like ours, when standbys are on. */
+  #socketPath(): string | undefined {
+    if (!this.#standby) return undefined;
+    const identity = [process.execPath, process.version, fileStamp(ENTRY), this.#flags(""), RELAY_HEAP_MB];
+    return standbySocket(this.#standby, identity);
   }
 
   #ref(on: boolean): void {
-    const child = this.#process?.child;
-    if (!child) return;
-    if (on) {
-      child.ref();
-      child.channel?.ref();
-      return;
-    }
-    child.unref();
-    child.channel?.unref();
-    // The pipes of an idle host must not hold the process open either.
-    for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+    const host = this.#process;
+    if (!host) return;
+    host.referenced = on;
+    host.link?.ref(on);
   }
+}
+
+function startMessage(guest: number, spec: HostedGuestSpec): Extract<ToHost, { type: "start" }> {
+  return {
+    type: "start",
+    guest,
+    workerUrl: spec.workerUrl.href,
+    label: spec.label,
+    init: spec.init,
+    shared: spec.shared ?? {},
+    heapMb: spec.heapMb,
+  };
+}
+
+function refChild(child: ChildProcess, on: boolean): void {
+  if (on) {
+    child.ref();
+    child.channel?.ref();
+    return;
+  }
+  child.unref();
+  child.channel?.unref();
+  // The pipes of an idle host must not hold the process open either.
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
 }
 
 type Reply = Extract<FromHost, { type: "loaded" | "failed" | "executed" }>;
@@ -226,7 +369,7 @@ export class HostedGuest implements Guest {
 
   /** The host process's id, for diagnostics and measurements. */
   get pid(): number | undefined {
-    return this.#host.child.pid;
+    return this.#host.link?.pid;
   }
 
   get alive(): boolean {
@@ -236,6 +379,7 @@ export class HostedGuest implements Guest {
   /** Writes the context to the host's private folder for the guest to read, then deletes it. */
   async load(encoded: EncodedContext, session = 0): Promise<void> {
     const id = ++this.#nextId;
+    await this.#host.linked;
     const path = join(this.#host.dir, `context-${this.#id}-${id}`);
     writeContextFile(path, encoded);
     try {

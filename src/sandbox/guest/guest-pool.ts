@@ -88,6 +88,9 @@ export abstract class GuestPool implements GuestRuntime {
     await Promise.all(spares.map((s) => (s.status === "fulfilled" ? s.value.terminate() : undefined)));
   }
 
+  /** Runtimes whose guests live in a guest host process override this; others have no standby. */
+  async leaveStandby(): Promise<void> {}
+
   #refill(): void {
     while (!this.#closed && this.#spares.length < this.#kept + this.#extra) {
       const stop = new AbortController();

@@ -3,6 +3,7 @@
  * and settings is shared by every RLM in a process.
  */
 import type { Guest } from "./guest.ts";
+import type { StandbyOptions } from "./standby.ts";
 
 export interface GuestRuntimeOptions {
   /** Folder for start-up caches (Python snapshots); none when absent. */
@@ -24,6 +25,11 @@ export interface GuestRuntimeOptions {
    * @unit megabytes
    */
   memoryMb?: number;
+  /**
+   * Process isolation: adopt a standby guest host left by an earlier process with these settings, and
+   * let `leaveStandby()` leave one for the next (see `standby.ts`). Off when absent.
+   */
+  standby?: StandbyOptions | undefined;
 }
 
 export interface GuestRuntime {
@@ -35,4 +41,6 @@ export interface GuestRuntime {
   warm(): Promise<void>;
   /** Terminates idle spares. */
   close(): Promise<void>;
+  /** With the `standby` option: leaves a booted guest host for the next process (the CLI, as it ends). */
+  leaveStandby(): Promise<void>;
 }

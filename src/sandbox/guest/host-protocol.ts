@@ -1,6 +1,6 @@
 /**
- * Messages between the engine and a guest host process, over Node's IPC channel with structured-clone
- * serialization. One host process holds many guests (each an interpreter on a worker thread), named by
+ * Messages between the engine and a guest host process, structured-clone values over Node's IPC channel
+ * (a host the engine forked) or over a socket (`frames.ts`: a standby host left by an earlier process). One host process holds many guests (each an interpreter on a worker thread), named by
  * `guest`; it relays their messages and decides nothing.
  */
 import type { HostCallReply } from "../sandbox.ts";
@@ -47,3 +47,27 @@ export type FromHost =
   | { type: "host-cancel"; guest: number; callId: number }
   /** The guest's worker ended (stopped, crashed, or out of JS heap). */
   | { type: "exited"; guest: number; message: string };
+
+/** The first message on a standby host's socket, and its answer. */
+export type ToStandby =
+  /** Take this host over: it serves the sender from now on and accepts nobody else. */
+  | { type: "adopt" }
+  /** Only asks whether the host is there (a process about to leave a standby of its own). */
+  | { type: "probe" };
+
+export type FromStandby =
+  /** Adopted: the host's process id and the one folder it may read contexts from. */
+  | { type: "hello"; pid: number; dir: string }
+  /** Someone adopted it first. */
+  | { type: "taken" }
+  | { type: "alive" };
+
+/** What a standby host is started with (`standby.json` in its folder, V8-serialized). */
+export interface StandbySpec {
+  /** Where to listen for the process that adopts it. */
+  socketPath: string;
+  /** Exit when nobody adopted it within this time. @unit milliseconds */
+  idleMs: number;
+  /** The guest to boot ahead; an adopter whose first `start` has the same settings gets it at once. */
+  start: Extract<ToHost, { type: "start" }>;
+}

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Guest } from "../guest/guest.ts";
 import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
 import type { GuestRuntimeOptions } from "../guest/guest-runtime.ts";
-import { GuestHost } from "../guest/guest-host.ts";
+import { GuestHost, type HostedGuestSpec } from "../guest/guest-host.ts";
 import { WorkerGuest } from "../guest/worker-guest.ts";
 import type { JavascriptInit } from "./javascript-worker.ts";
 
@@ -35,7 +35,7 @@ export class JavascriptRuntime extends GuestPool {
       ).href.replace(/\.js$/, ".mjs"),
       memoryMb: this.#options.memoryMb,
     };
-    if (this.#options.isolation === "process") this.#host = new GuestHost();
+    if (this.#options.isolation === "process") this.#host = new GuestHost({ standby: options.standby });
   }
 
   /** The guest host process's id, while one runs (process isolation), for measurements. */
@@ -48,16 +48,24 @@ export class JavascriptRuntime extends GuestPool {
     await this.#host?.close();
   }
 
+  override async leaveStandby(): Promise<void> {
+    await this.#host?.leaveStandby(this.#spec(true));
+  }
+
   protected override boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
     const guest: Guest = this.#host
-      ? this.#host.start({
-          workerUrl: WORKER_URL,
-          label: LABEL,
-          init: { ...this.#init },
-          heapMb: this.#options.memoryMb,
-          background,
-        })
+      ? this.#host.start(this.#spec(background))
       : new WorkerGuest({ workerUrl: WORKER_URL, init: this.#init, label: LABEL, background });
     return readyOrTerminate(guest, signal);
+  }
+
+  #spec(background: boolean): HostedGuestSpec {
+    return {
+      workerUrl: WORKER_URL,
+      label: LABEL,
+      init: { ...this.#init },
+      heapMb: this.#options.memoryMb,
+      background,
+    };
   }
 }

@@ -14,7 +14,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Guest } from "../guest/guest.ts";
 import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
-import { GuestHost } from "../guest/guest-host.ts";
+import { GuestHost, type HostedGuestSpec } from "../guest/guest-host.ts";
 import { WorkerGuest } from "../guest/worker-guest.ts";
 import type { GuestRuntimeOptions } from "../guest/guest-runtime.ts";
 import type { PythonInit } from "./python-worker.ts";
@@ -52,7 +52,7 @@ export class PythonRuntime extends GuestPool {
       : undefined;
     this.#snapshots = new SnapshotStore(cache);
     if (this.#options.isolation === "process")
-      this.#host = new GuestHost({ readPaths: cache ? [cache.path] : [] });
+      this.#host = new GuestHost({ readPaths: cache ? [cache.path] : [], standby: options.standby });
   }
 
   /** The guest host process's id, while one runs (process isolation), for measurements. */
@@ -81,19 +81,7 @@ export class PythonRuntime extends GuestPool {
     };
     const onSnapshot = (bytes: Uint8Array) => void this.#snapshots.made(bytes);
     const guest: Guest = this.#host
-      ? this.#host.start({
-          workerUrl: WORKER_URL,
-          label: LABEL,
-          init: { ...init },
-          // Read and compiled once by the host process, shared by every guest in it.
-          shared: {
-            bytes: typeof snapshot === "string" ? { snapshot } : {},
-            wasm: { wasm: PYODIDE_WASM },
-          },
-          heapMb: this.#options.memoryMb,
-          onSnapshot,
-          background,
-        })
+      ? this.#host.start({ ...this.#hostedSpec(init, snapshot, background), onSnapshot })
       : new WorkerGuest({ workerUrl: WORKER_URL, init, label: LABEL, onSnapshot, background });
     try {
       return await readyOrTerminate(guest, signal);
@@ -106,6 +94,40 @@ export class PythonRuntime extends GuestPool {
       await this.#snapshots.drop();
       return this.boot(background, signal);
     }
+  }
+
+  /** A guest host boots from the snapshot file; none is left before a snapshot exists. */
+  override async leaveStandby(): Promise<void> {
+    const file = this.#host && (await this.#snapshots.file());
+    if (!this.#host || !file) return;
+    const init: PythonInit = {
+      preludeSource: this.#preludeSource,
+      pyodideUrl: PYODIDE_URL,
+      snapshot: undefined,
+      makeSnapshot: false,
+      wasm: undefined,
+      memoryMb: this.#options.memoryMb,
+    };
+    await this.#host.leaveStandby(this.#hostedSpec(init, file, true));
+  }
+
+  /** A guest for the host process: a snapshot file is read once by the host and shared by its guests. */
+  #hostedSpec(
+    init: PythonInit,
+    snapshot: string | Uint8Array | undefined,
+    background: boolean,
+  ): HostedGuestSpec {
+    return {
+      workerUrl: WORKER_URL,
+      label: LABEL,
+      init: { ...init },
+      shared: {
+        bytes: typeof snapshot === "string" ? { snapshot } : {},
+        wasm: { wasm: PYODIDE_WASM },
+      },
+      heapMb: this.#options.memoryMb,
+      background,
+    };
   }
 
   /** Pyodide's wasm compiled once for the process; `undefined` (workers compile their own) on failure. */

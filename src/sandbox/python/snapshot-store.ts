@@ -37,6 +37,13 @@ export class SnapshotStore {
     }
   }
 
+  /** The snapshot file once a cold boot in progress has written it; `undefined` when there is none. */
+  async file(): Promise<string | undefined> {
+    await this.#making;
+    const path = this.#cache?.path;
+    return path && (await exists(path)) ? path : undefined;
+  }
+
   /** A cold boot made the snapshot: keep it, and let the guests waiting for it go. */
   async made(bytes: Uint8Array): Promise<void> {
     this.#bytes = Promise.resolve(shareable(bytes));
