@@ -4,16 +4,28 @@
  * answers at once with a trivial ```repl block for N turns, then submits. Times are taken on the
  * server's side: when each request arrives and when each reply's last byte is sent.
  *
- *   npm run bench:cli                          # 5 runs per isolation mode, 10 turns each
+ * Three rows: process isolation with no standby guest host (`RLM_KEEP_WARM=0`, each run boots its own),
+ * process isolation adopting the standby the previous run left (the CLI's default), and thread isolation.
+ *
+ *   npm run bench:cli                          # 5 runs per row, 10 turns each
  *   npm run bench:cli -- --reps 3 --turns 20   # other sizes
  *   npm run bench:cli -- --cpu-prof DIR        # also write V8 CPU profiles of each CLI process to DIR
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { conversation, startFakeOpenAIServer, type FakeCall } from "../src/testing/index.ts";
@@ -24,14 +36,26 @@ const { values } = parseArgs({
     reps: { type: "string", default: "5" },
     turns: { type: "string", default: "10" },
     "size-mb": { type: "string", default: "10" },
-    isolation: { type: "string", multiple: true },
+    mode: { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
   },
 });
 const reps = Number(values.reps);
 const turns = Number(values.turns);
 const sizeMb = Number(values["size-mb"]);
-const isolations = (values.isolation ?? ["process", "thread"]) as ("process" | "thread")[];
+
+interface Mode {
+  name: "cold" | "standby" | "thread";
+  isolation: "process" | "thread";
+  /** `RLM_KEEP_WARM` for the run. */
+  keepWarm: number;
+}
+const MODES: Mode[] = [
+  { name: "cold", isolation: "process", keepWarm: 0 },
+  { name: "standby", isolation: "process", keepWarm: 60 },
+  { name: "thread", isolation: "thread", keepWarm: 0 },
+];
+const modes = values.mode ? MODES.filter((m) => values.mode?.includes(m.name)) : MODES;
 const profileDir = values["cpu-prof"] ? resolve(values["cpu-prof"]) : undefined;
 
 const bin = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
@@ -52,6 +76,8 @@ const contextFile = join(work, "context.txt");
 writeFileSync(contextFile, contextText(sizeMb * 2 ** 20));
 const logDir = join(work, "runs");
 const cacheDir = resolve(process.env.RLM_CACHE_DIR ?? "node_modules/.cache/rlm-bench");
+/** Where the CLI leaves its standby guest hosts (see src/sandbox/guest/standby.ts). */
+const standbyDir = join(cacheDir, "standby");
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 
 const server = await startFakeOpenAIServer({ models: { [MODEL]: conversation(script) } });
@@ -67,12 +93,66 @@ interface RunFigures {
   peakRssBytes: number | undefined;
 }
 
-/** One `rlm ask` in a fresh process; `sampleMemory` samples its process tree's RSS every 10 ms. */
+/** The standby guest hosts waiting in `standbyDir` (their command line names their folder there). */
+function standbyPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const at = argv.indexOf("--standby");
+      if (at !== -1 && argv[at + 1]?.startsWith(join(standbyDir, "host-"))) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+function stopStandbys(): void {
+  for (const pid of standbyPids()) process.kill(pid, "SIGKILL");
+}
+
+/**
+ * Waits (up to 10 s) for the standby the previous run left to listen and finish booting its guest (its
+ * CPU time stops growing), as it has when a user types the next command.
+ */
+async function standbyReady(): Promise<number> {
+  const end = Date.now() + 10_000;
+  let last = { pid: 0, cpu: -1, since: 0 };
+  for (;;) {
+    if (Date.now() > end) throw new Error("the previous run left no booted standby guest host within 10 s");
+    await sleep(20);
+    const listening = existsSync(standbyDir) && readdirSync(standbyDir).some((f) => f.endsWith(".sock"));
+    const [pid] = standbyPids();
+    if (!listening || !pid) continue;
+    const cpu = cpuTicks(pid);
+    if (pid !== last.pid || cpu !== last.cpu) last = { pid, cpu, since: Date.now() };
+    else if (Date.now() - last.since >= 200) return pid;
+  }
+}
+
+/** User plus system CPU time of a process, in clock ticks (`/proc/PID/stat` fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * One `rlm ask` in a fresh process; `sampleMemory` samples its process tree's RSS every 10 ms, and the
+ * standby host's it adopts (not in its tree: the previous run started it).
+ */
 async function runOnce(
-  isolation: "process" | "thread",
-  sampleMemory: boolean,
-  profile: string | undefined,
+  mode: Mode,
+  {
+    adopt = mode.keepWarm > 0,
+    sampleMemory = false,
+    profile,
+  }: { adopt?: boolean; sampleMemory?: boolean; profile?: string },
 ): Promise<RunFigures> {
+  const { isolation } = mode;
+  const adopted = adopt ? await standbyReady() : undefined;
   const before = server.calls.length;
   const args = [
     ...(profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir ?? ".", "--cpu-prof-name", profile] : []),
@@ -95,7 +175,7 @@ async function runOnce(
   );
   const started = performance.now();
   const child = spawn(process.execPath, args, {
-    env: { ...env, RLM_CACHE_DIR: cacheDir, RLM_LOG_DIR: logDir },
+    env: { ...env, RLM_CACHE_DIR: cacheDir, RLM_LOG_DIR: logDir, RLM_KEEP_WARM: String(mode.keepWarm) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -105,7 +185,8 @@ async function runOnce(
   let peak = 0;
   const sampler = sampleMemory
     ? setInterval(() => {
-        if (child.pid) peak = Math.max(peak, processTreeRss(child.pid));
+        if (child.pid)
+          peak = Math.max(peak, processTreeRss(child.pid) + (adopted ? processTreeRss(adopted) : 0));
       }, 10)
     : undefined;
   const code = await new Promise<number | null>((done) => child.on("exit", (exitCode) => done(exitCode)));
@@ -140,30 +221,30 @@ console.error(
 );
 const rows: string[][] = [];
 try {
-  for (const isolation of isolations) {
-    // The first run makes the snapshot if there is none and warms the file cache; not counted.
-    console.error(`${isolation}: warm-up run`);
-    await runOnce(isolation, false, undefined);
+  stopStandbys();
+  for (const mode of modes) {
+    // The first run makes the snapshot if there is none, warms the file cache and, with a standby,
+    // leaves the first one; not counted.
+    console.error(`${mode.name}: warm-up run`);
+    await runOnce(mode, { adopt: false });
     const runs: RunFigures[] = [];
     for (let rep = 1; rep <= reps; rep++) {
-      const run = await runOnce(
-        isolation,
-        false,
-        profileDir ? `cli-${isolation}-${rep}.cpuprofile` : undefined,
-      );
+      const profile = profileDir ? `cli-${mode.name}-${rep}.cpuprofile` : undefined;
+      const run = await runOnce(mode, profile ? { profile } : {});
       runs.push(run);
       console.error(
-        `${isolation} #${rep}: first request ${ms(run.firstRequestMs)}, first gap ${ms(run.gapsMs[0] ?? NaN)}, ` +
+        `${mode.name} #${rep}: first request ${ms(run.firstRequestMs)}, first gap ${ms(run.gapsMs[0] ?? NaN)}, ` +
           `turn p50 ${ms(median(run.gapsMs.slice(1)))}, wall ${ms(run.wallMs)}`,
       );
     }
     // Memory in a run of its own: scanning /proc every 10 ms would stall the server's clock above.
-    const memory = await runOnce(isolation, true, undefined);
+    const memory = await runOnce(mode, { sampleMemory: true });
+    stopStandbys();
     const peakMb = (memory.peakRssBytes ?? NaN) / 2 ** 20;
-    console.error(`${isolation}: peak RSS of the process tree ${peakMb.toFixed(0)} MB`);
+    console.error(`${mode.name}: peak RSS of the process tree ${peakMb.toFixed(0)} MB`);
     const later = runs.flatMap((run) => run.gapsMs.slice(1));
     rows.push([
-      isolation,
+      `${mode.isolation}${mode.isolation === "process" ? (mode.keepWarm > 0 ? ", standby adopted" : ", no standby") : ""}`,
       ms(median(runs.map((run) => run.firstRequestMs))),
       ms(percentile(later, 50)),
       ms(percentile(later, 95)),
@@ -174,6 +255,7 @@ try {
     ]);
   }
 } finally {
+  stopStandbys();
   await server.close();
   rmSync(work, { recursive: true, force: true });
 }
