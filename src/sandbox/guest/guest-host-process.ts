@@ -16,7 +16,15 @@ import { deserialize } from "node:v8";
 import { messageOf } from "../../errors.ts";
 import type { HostCallReply } from "../sandbox.ts";
 import { readFrames, writeFrame } from "./frames.ts";
-import type { FromHost, FromStandby, SharedFiles, StandbySpec, ToHost, ToStandby } from "./host-protocol.ts";
+import type {
+  FromHost,
+  FromStandby,
+  SharedFiles,
+  StandbySpec,
+  ToHost,
+  ToStandby,
+  WarmUp,
+} from "./host-protocol.ts";
 import { WorkerGuest } from "./worker-guest.ts";
 
 type Start = Extract<ToHost, { type: "start" }>;
@@ -225,6 +233,7 @@ function serveStandby(dir: string): void {
     process.exit(0);
   };
   standby = { entry: boot(spec.start, undefined), key: startKey(spec.start) };
+  if (spec.warmUp) void warmUp(standby.entry, spec.warmUp);
   const idle = setTimeout(() => server.close(leave), spec.idleMs);
   let adopted = false;
   const server = createServer((socket: Socket) => {
@@ -249,4 +258,22 @@ function serveStandby(dir: string): void {
   });
   server.on("error", () => leave());
   server.listen(spec.socketPath);
+}
+
+/** A session id the engine never hands out (it counts up from 1 per guest). */
+const WARM_UP_SESSION = 2 ** 31 - 1;
+
+/** Runs the standby's warm-up cells until they are done or the guest is claimed (see `WarmUp`). */
+async function warmUp(entry: Entry, { code, cells }: WarmUp): Promise<void> {
+  try {
+    const worker = await entry.worker;
+    // Only in a session of its own, dropped after: its variables must not reach the adopter.
+    if (!(await worker.ready).sessions) return;
+    const refuse = () => Promise.resolve<HostCallReply>({ ok: false, error: "not while warming up" });
+    for (let cell = 0; cell < cells && entry.id === undefined; cell++)
+      await worker.execute(code, 1000, refuse, WARM_UP_SESSION);
+    worker.dropSession(WARM_UP_SESSION);
+  } catch {
+    // A guest that fails here fails its adopter's first cell the same way, with the reason.
+  }
 }

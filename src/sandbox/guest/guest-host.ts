@@ -16,7 +16,7 @@ import { messageOf, SandboxError } from "../../errors.ts";
 import type { HostCallReply } from "../sandbox.ts";
 import { writeContextFile, type EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
-import type { FromHost, SharedFiles, ToHost } from "./host-protocol.ts";
+import type { FromHost, SharedFiles, ToHost, WarmUp } from "./host-protocol.ts";
 import { trackGuest } from "./live-guests.ts";
 import { writeFrame } from "./frames.ts";
 import { guestProcessFlags } from "./permissions.ts";
@@ -119,7 +119,7 @@ export class GuestHost {
    * Leaves a standby host booting a guest of `spec`, for the next process with these settings to
    * adopt; nothing happens without the `standby` option, or when one is already waiting.
    */
-  async leaveStandby(spec: HostedGuestSpec): Promise<void> {
+  async leaveStandby(spec: HostedGuestSpec, warmUp?: WarmUp): Promise<void> {
     const socketPath = this.#socketPath();
     if (!this.#standby || !socketPath) return;
     await leaveStandby({
@@ -128,6 +128,7 @@ export class GuestHost {
       entry: ENTRY,
       flags: (dir) => [...this.#flags(dir), `--allow-fs-write=${dir}`],
       start: startMessage(0, spec),
+      warmUp,
     });
   }
 

@@ -70,4 +70,16 @@ export interface StandbySpec {
   idleMs: number;
   /** The guest to boot ahead; an adopter whose first `start` has the same settings gets it at once. */
   start: Extract<ToHost, { type: "start" }>;
+  /** Cells to run in a throwaway session while waiting (see `WarmUp`). */
+  warmUp?: WarmUp | undefined;
+}
+
+/**
+ * A cell the standby runs `cells` times in a session of its own, then drops: the adopter's first cells
+ * then find the interpreter's and the worker's hot paths compiled (V8 tiers wasm and JS up only as they
+ * run). It stops as soon as the guest is claimed.
+ */
+export interface WarmUp {
+  code: string;
+  cells: number;
 }

@@ -218,3 +218,47 @@ test("a socket file nobody listens on is not adopted and is replaced by the next
   assert.equal(await useGuest(third, "javascript"), freshPid, "the fresh standby is adopted");
   await third.close();
 });
+
+/** CPU time a process has used, in clock ticks (`/proc/PID/stat`). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+for (const language of ["python", "javascript"] as const) {
+  test(`a ${language} standby's warm-up cells leave nothing in the adopter's REPL`, async () => {
+    const standby: StandbyOptions = { dir: standbyFolder(), idleMs: 60_000 };
+    const make = () =>
+      language === "python" ? new PythonRuntime({ cacheDir: TEST_CACHE_DIR, standby }) : js(standby);
+    const first = make();
+    await useGuest(first, language);
+    const standbyPid = await leave(first, standby.dir);
+    await first.close();
+    // Booted and warmed up: its CPU time stops growing.
+    let last = -1;
+    await until("the standby to go idle", () => {
+      const now = cpuTicks(standbyPid);
+      const idle = now === last;
+      last = now;
+      return idle;
+    });
+
+    const second = make();
+    const sandbox = new GuestSandbox({ language, acquire: () => second.acquire() });
+    await sandbox.load("ctx");
+    const code =
+      language === "python"
+        ? "print(sorted(k for k in ('text', 'n') if k in globals()))"
+        : "console.log(JSON.stringify(['text', 'n'].filter((k) => k in globalThis)))";
+    const result = await sandbox.execute(code, {
+      timeoutMs: 10_000,
+      maxOutputChars: 1000,
+      onHostCall: async () => ({ ok: true, value: null }),
+    });
+    assert.equal(second.hostPid, standbyPid, "the warmed-up standby was adopted");
+    assert.equal(result.error, undefined);
+    assert.equal(result.stdout.trim(), "[]", "no variable of the warm-up is visible");
+    await sandbox.close();
+    await second.close();
+  });
+}

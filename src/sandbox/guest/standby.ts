@@ -12,7 +12,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { serialize } from "node:v8";
 import { readFrames, writeFrame } from "./frames.ts";
-import type { FromStandby, StandbySpec, ToHost, ToStandby } from "./host-protocol.ts";
+import type { FromStandby, StandbySpec, ToHost, ToStandby, WarmUp } from "./host-protocol.ts";
 
 export interface StandbyOptions {
   /** The folder of standby sockets (made `0700`). */
@@ -72,6 +72,7 @@ export async function leaveStandby(options: {
   entry: string;
   flags: (dir: string) => string[];
   start: Extract<ToHost, { type: "start" }>;
+  warmUp?: WarmUp | undefined;
 }): Promise<void> {
   const folder = join(options.socketPath, "..");
   mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -83,7 +84,12 @@ export async function leaveStandby(options: {
     rmSync(options.socketPath, { force: true }); // a standby that died without closing its socket
   }
   const dir = mkdtempSync(join(folder, "host-"));
-  const spec: StandbySpec = { socketPath: options.socketPath, idleMs: options.idleMs, start: options.start };
+  const spec: StandbySpec = {
+    socketPath: options.socketPath,
+    idleMs: options.idleMs,
+    start: options.start,
+    warmUp: options.warmUp,
+  };
   writeFileSync(join(dir, "standby.json"), serialize(spec), { mode: 0o600 });
   const child = spawn(process.execPath, [...options.flags(dir), options.entry, "--standby", dir], {
     detached: true,

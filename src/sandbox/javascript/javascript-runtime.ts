@@ -49,6 +49,7 @@ export class JavascriptRuntime extends GuestPool {
   }
 
   override async leaveStandby(): Promise<void> {
+    // No warm-up (see `WarmUp`): QuickJS holds one namespace, which would keep the warm-up's variables.
     await this.#host?.leaveStandby(this.#spec(true));
   }
 

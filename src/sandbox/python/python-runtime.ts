@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Guest } from "../guest/guest.ts";
 import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
 import { GuestHost, type HostedGuestSpec } from "../guest/guest-host.ts";
+import type { WarmUp } from "../guest/host-protocol.ts";
 import { WorkerGuest } from "../guest/worker-guest.ts";
 import type { GuestRuntimeOptions } from "../guest/guest-runtime.ts";
 import type { PythonInit } from "./python-worker.ts";
@@ -28,6 +29,11 @@ const PRELUDE_URL = new URL("./prelude.py", import.meta.url);
 const PYODIDE_URL = pathToFileURL(require.resolve("pyodide/pyodide.mjs")).href;
 const PYODIDE_WASM = require.resolve("pyodide/pyodide.asm.wasm");
 const LABEL = "Python";
+/** What the standby host runs while it waits: a cell like a model's first ones (see `WarmUp`). */
+const WARM_UP: WarmUp = {
+  code: 'text = "a line of text\\n" * 1000\nn = len(text.splitlines())\nprint(n)',
+  cells: 40,
+};
 
 export class PythonRuntime extends GuestPool {
   readonly #options: Required<Pick<GuestRuntimeOptions, "isolation" | "memoryMb">>;
@@ -108,7 +114,7 @@ export class PythonRuntime extends GuestPool {
       wasm: undefined,
       memoryMb: this.#options.memoryMb,
     };
-    await this.#host.leaveStandby(this.#hostedSpec(init, file, true));
+    await this.#host.leaveStandby(this.#hostedSpec(init, file, true), WARM_UP);
   }
 
   /** A guest for the host process: a snapshot file is read once by the host and shared by its guests. */
