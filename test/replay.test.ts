@@ -75,6 +75,10 @@ describe("replay", () => {
           repl("FINAL(' / '.join(out))"),
         ]),
         looping: conversation([repl("n = 0\nwhile True:\n    n += 1"), repl("FINAL('stopped')")]),
+        dice: conversation([
+          repl("import random\nprint(random.random(), random.sample(range(10**6), 3))"),
+          repl("FINAL('rolled')"),
+        ]),
         sub: (request) =>
           request.messages[0]?.role === "system" ? child(request) : `sub<${lastUserMessage(request).length}>`,
       },
@@ -138,6 +142,24 @@ describe("replay", () => {
     const result = await replay(recorded.trajectoryFile);
     assert.equal(result.divergence, undefined, result.divergence?.message);
     assert.equal(result.answer, "stopped");
+  });
+
+  test("a run that draws random numbers replays them: its seed is recorded; without it the replay diverges", async () => {
+    const recorded = await new RLM({
+      model: "openai/dice",
+      subModel: "openai/sub",
+      baseURL: server.baseURL,
+      env: {},
+      cacheDir: TEST_CACHE_DIR,
+      logDir: join(dir, "dice"),
+    }).completion({ prompt: "Roll.", context: CONTEXT });
+    assert.ok(recorded.trajectoryFile);
+    const recording = readRecording(readFileSync(recorded.trajectoryFile, "utf8"));
+    assert.equal(typeof recording.seed, "number");
+    const result = await replay(recorded.trajectoryFile);
+    assert.equal(result.divergence, undefined, result.divergence?.message);
+    const unseeded = await replay(editLine(recorded.trajectoryFile, 0, (line) => delete line.seed));
+    assert.deepEqual([unseeded.divergence?.turn, unseeded.divergence?.kind], [1, "stdout"]);
   });
 
   test("a run with child RLMs replays with no divergence", async () => {

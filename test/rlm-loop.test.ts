@@ -125,6 +125,25 @@ describe("the RLM loop against the fake server", () => {
     assert.deepEqual([result.answer, result.answerSource], ["QUIET WORDS", "final-var"]);
   });
 
+  test("FINAL and FINAL_VAR called in code are labelled by their form, in the result and the answer event", async () => {
+    for (const [code, source] of [
+      ["FINAL('in code')", "final"],
+      ["x = 'in code'\nFINAL_VAR('x')", "final-var"],
+      ["answer['content'] = 'in code'\nanswer['ready'] = True", "answer-dict"],
+    ] as const) {
+      const { rlm } = setup(conversation([repl(code)]));
+      const sources: string[] = [];
+      const result = await rlm.completion({
+        prompt: "q",
+        context: "c",
+        onEvent: (event) => {
+          if (event.type === "answer") sources.push(event.source);
+        },
+      });
+      assert.deepEqual([result.answer, result.answerSource, sources], ["in code", source, [source]], code);
+    }
+  });
+
   test("FINAL_VAR naming a missing variable is fed back, and the run goes on", async () => {
     const { rlm, rootRequests } = setup(conversation(["FINAL_VAR(missing)", repl("FINAL_VAR('fixed')")]));
     const result = await rlm.completion({ prompt: "q", context: "c" });

@@ -18,6 +18,7 @@ import type { RlmResult } from "../rlm/result.ts";
 import type { Recording, RecordedRun } from "../trace/recording.ts";
 import { ReplayComparer, type Divergence } from "./replay-compare.ts";
 import { ReplayServer } from "./replay-server.ts";
+import { codePointLength } from "../code-points.ts";
 
 export type { Divergence } from "./replay-compare.ts";
 
@@ -97,6 +98,7 @@ export async function replayRecording(options: ReplayOptions): Promise<ReplayRes
       prompt: recording.question ?? recording.root.question ?? "(the question was not recorded)",
       context,
       ...(contextNotes ? { contextNotes } : {}),
+      ...(recording.seed !== undefined ? { seed: recording.seed } : {}),
       signal: controller.signal,
       onEvent: comparer.onEvent,
     });
@@ -184,7 +186,7 @@ function settingsOf(recording: Recording): {
   let cut: number | undefined = recording.maxOutputChars;
   const visit = (run: RecordedRun) => {
     for (const block of run.turns.flatMap((turn) => turn.blocks)) {
-      if (block.stdoutChars > block.stdout.length) cut ??= block.stdout.length;
+      if (block.stdoutChars > codePointLength(block.stdout)) cut ??= codePointLength(block.stdout);
       for (const call of block.calls) if (call.child) visit(call.child);
     }
   };

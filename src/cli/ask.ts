@@ -37,6 +37,8 @@ REPL:
       --repl LANG          python (default, as in the paper) or javascript
       --isolation MODE     process (default: a child process under Node's permission model)
                            or thread (faster start, no process boundary; see docs/security.md)
+      --seed N             seed the REPL's random generators (0 to 4294967295), to draw the same
+                           numbers as an earlier run (its seed is in its trajectory); default: random
 
 Limits:
 ${limitFlagsHelp()}
@@ -66,6 +68,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       ...LIMIT_OPTIONS,
       repl: { type: "string" },
       isolation: { type: "string" },
+      seed: { type: "string" },
       "log-dir": { type: "string" },
       "no-log": { type: "boolean" },
       json: { type: "boolean" },
@@ -80,6 +83,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   const question = positionals.join(" ").trim();
   if (!question)
     throw new UsageError('No question given. Usage: rlm ask "QUESTION" --context PATH (see rlm ask --help).');
+  const seed = values.seed === undefined ? undefined : seedFlag(values.seed);
   if (!values.context?.length) {
     throw new UsageError(
       "No context given: pass --context FILE, DIR or GLOB, or --context - to read standard input.",
@@ -113,7 +117,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   // guest for the run and no spare beside it, and keeps nothing alive if loading fails.
   rlm.start();
   try {
-    return await answer(rlm, question, values, format, io);
+    return await answer(rlm, question, { ...values, seed }, format, io);
   } finally {
     // Best effort, after the answer is out: the next `rlm ask` adopts a booted guest host.
     if (!io.signal?.aborted) await rlm.leaveWarm().catch(() => {});
@@ -127,6 +131,14 @@ interface AskValues {
   exclude?: string[];
   json?: boolean;
   quiet?: boolean;
+  seed: number | undefined;
+}
+
+function seedFlag(text: string): number {
+  const seed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seed < 2 ** 32))
+    throw new UsageError(`--seed must be a whole number from 0 to 4294967295, got "${text}".`);
+  return seed;
 }
 
 async function answer(
@@ -158,6 +170,7 @@ async function answer(
       prompt: question,
       context: loaded.context,
       contextNotes: loaded.notes,
+      ...(values.seed !== undefined ? { seed: values.seed } : {}),
       signal: io.signal,
       ...(progress ? { onEvent: progress.onEvent } : {}),
     });

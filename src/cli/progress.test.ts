@@ -28,6 +28,7 @@ const runStart = (runId: string, depth: number): RlmEvent => ({
   maxTurns: 30,
   maxDepth: 2,
   repl: "python",
+  seed: 1,
   maxOutputChars: 20_000,
   cellTimeoutMs: 120_000,
 });

@@ -5,6 +5,7 @@
 import type { ExecuteResult } from "../sandbox/sandbox.ts";
 import { formatCount } from "../format-count.ts";
 import type { Dialect } from "./dialects.ts";
+import { codePointLength } from "../code-points.ts";
 
 export interface SystemPromptSettings {
   maxTurns: number;
@@ -68,12 +69,12 @@ export function formatBlockOutput(index: number, count: number, result: ExecuteR
   const parts: string[] = [];
   const label = count > 1 ? `Block ${index + 1} of ${count}` : "Your code";
   if (result.stdout) parts.push(result.stdout.replace(/\n$/, ""));
-  if (result.stdoutChars > result.stdout.length)
-    parts.push(cutNote(result.stdout.length, result.stdoutChars));
+  const stdoutShown = codePointLength(result.stdout);
+  if (result.stdoutChars > stdoutShown) parts.push(cutNote(stdoutShown, result.stdoutChars));
   if (result.stderr) {
     parts.push(`[stderr]\n${result.stderr.replace(/\n$/, "")}`);
-    if (result.stderrChars > result.stderr.length)
-      parts.push(cutNote(result.stderr.length, result.stderrChars));
+    const stderrShown = codePointLength(result.stderr);
+    if (result.stderrChars > stderrShown) parts.push(cutNote(stderrShown, result.stderrChars));
   }
   if (result.error)
     parts.push(`[error]\n${result.error.traceback || `${result.error.type}: ${result.error.message}`}`);

@@ -19,7 +19,11 @@ import type { ExecuteResult } from "../sandbox/sandbox.ts";
 export type StopReason =
   "answered" | "max-turns" | "cancelled" | "max-tokens" | "max-cost" | "max-time" | "max-errors";
 
-/** How the answer was produced. `draft`: `answer["content"]` as set, without `ready`. */
+/**
+ * How the answer was produced: `answer-dict` (`answer["ready"] = True`), `final` (`FINAL(...)`, in code
+ * or as text in the reply), `final-var` (`FINAL_VAR(...)`, in code or as text), `best-effort` (a last
+ * model call once a limit stopped the run), `draft` (`answer["content"]` as set, without `ready`).
+ */
 export type AnswerSource = "answer-dict" | "final" | "final-var" | "best-effort" | "draft" | "none";
 
 export interface RlmResult {

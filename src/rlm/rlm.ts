@@ -6,7 +6,7 @@
  * const result = await rlm.completion({ prompt: "What were the action items?", context: transcript });
  * console.log(result.answer, result.submitted, result.usage.total.costUsd);
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { join } from "node:path";
 import { Budget } from "../budget/budget.ts";
 import { Ledger } from "../budget/ledger.ts";
@@ -36,6 +36,12 @@ export interface CompletionRequest {
   signal?: AbortSignal;
   /** Receives every event of the run as it happens. */
   onEvent?: EventSink;
+  /**
+   * Seeds the REPL's random generators (Python's `random`, JavaScript's `Math.random`), an integer in
+   * [0, 2^32). Without one a seed is drawn at random; either way it is in the `run-start` event and the
+   * trajectory, so a replay draws the same numbers.
+   */
+  seed?: number;
 }
 
 export class RLM {
@@ -162,6 +168,9 @@ export class RLM {
       throw new InvalidOptionError("prompt", request.prompt, "a non-empty string");
     }
     const context = validateContext(request.context);
+    const seed = request.seed ?? randomInt(0, 2 ** 32);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new InvalidOptionError("seed", request.seed, "an integer from 0 to 4294967295");
     const options = this.#options;
     const writer = options.logDir ? new TrajectoryWriter({ dir: options.logDir }) : undefined;
     const sinks = [writer?.onEvent, request.onEvent, extraSink].filter((sink) => sink !== undefined);
@@ -223,6 +232,7 @@ export class RLM {
           depth: 0,
           model: this.#models.root,
           ledger: new Ledger(),
+          seed,
         },
       );
       return withFile(result);

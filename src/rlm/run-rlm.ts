@@ -9,7 +9,7 @@ import type { RlmContext } from "../context/context.ts";
 import type { Ledger } from "../budget/ledger.ts";
 import { BudgetExceededError, CancelledError, RlmError, RunFailedError, messageOf } from "../errors.ts";
 import type { ChatMessage, Model } from "../models/model.ts";
-import type { ExecuteResult, Sandbox } from "../sandbox/sandbox.ts";
+import type { ExecuteResult, Sandbox, SubmitForm } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
 import { callModel } from "./call-model.ts";
 import { dialectFor, type Dialect } from "./dialects.ts";
@@ -38,6 +38,12 @@ const CHILD_QUESTION_MAX_CHARS = 4000;
 const CHILD_TASK_IN_CONTEXT =
   "Your task is described at the start of `context` (it was too long to repeat here). Read it there first.";
 
+const SOURCE_OF: Record<SubmitForm, AnswerSource> = {
+  answer: "answer-dict",
+  FINAL: "final",
+  FINAL_VAR: "final-var",
+};
+
 export interface RunRequest {
   prompt: string;
   context: RlmContext;
@@ -53,6 +59,16 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** The parent run's sandbox: a child run's REPL lives in its interpreter when it can. */
   parentSandbox?: Sandbox;
+  /** Seeds the REPL's random generators; a child's is derived from its parent's and its order. */
+  seed: number;
+}
+
+/** A child's seed: fixed by the parent's seed and the child's place among the parent's children. */
+function childSeed(parent: number, ordinal: number): number {
+  let z = (parent ^ Math.imul(ordinal, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 /** Runs one RLM to its end. Resolves with the result; rejects with `RunFailedError` holding the partial one. */
@@ -79,6 +95,7 @@ class Run {
   #draft: string | undefined;
   #consecutiveErrors = 0;
   #turns = 0;
+  #children = 0;
   /** Messages already reported in a `model-reply` event; later ones are that event's `prompt`. */
   #reported = 0;
 
@@ -134,10 +151,11 @@ class Run {
       repl: options.repl,
       maxOutputChars: options.maxOutputChars,
       cellTimeoutMs: options.cellTimeoutMs,
+      seed: this.#request.seed,
     });
     // Boot the guest and load the context while the first model call is in flight.
     this.#sandbox = this.#request.parentSandbox?.child?.() ?? this.#tree.createSandbox();
-    this.#ready = this.#sandbox.load(this.#request.context);
+    this.#ready = this.#sandbox.load(this.#request.context, { seed: this.#request.seed });
     this.#ready.catch(() => {});
     try {
       for (let turn = 1; turn <= options.maxTurns && !this.#submitted; turn++) {
@@ -217,7 +235,8 @@ class Run {
       outputs.push(formatBlockOutput(index, parsed.code.length, block.result));
       if (!block.result.error) cleanBlocks++;
       if (block.result.answerDraft !== undefined) this.#draft = block.result.answerDraft;
-      if (block.result.submitted) this.#accept(block.result.submitted.answer, "answer-dict");
+      if (block.result.submitted)
+        this.#accept(block.result.submitted.answer, SOURCE_OF[block.result.submitted.via]);
       if (block.result.cancelled) throw new CancelledError(undefined, { cause: this.#signal.reason });
     }
     if (!this.#submitted && parsed.final) await this.#acceptFinal(parsed.final, outputs);
@@ -294,6 +313,7 @@ class Run {
       parentCallId: child.callId,
       signal: child.signal,
       parentSandbox: this.#sandbox,
+      seed: childSeed(this.#request.seed, ++this.#children),
     });
   }
 

@@ -17,3 +17,10 @@ test("a multi-byte character split across writes is decoded whole", () => {
   collector.write(bytes.subarray(3));
   assert.deepEqual(collector.result(), { text: "é€", totalChars: 2 });
 });
+
+test("the limit and the count are in code points: an emoji is one character, never cut in half", () => {
+  const collector = new OutputCollector(3);
+  collector.write(Buffer.from("a😀"));
+  collector.write(Buffer.from("😀😀b"));
+  assert.deepEqual(collector.result(), { text: "a😀😀", totalChars: 5 });
+});

@@ -3,6 +3,9 @@
  * gigabytes costs a counter, not memory.
  */
 
+import { codePointLength, sliceCodePoints } from "../code-points.ts";
+
+/** Characters are Unicode code points throughout (an emoji is one), as the model counts them. */
 export interface CollectedOutput {
   /** The first `limit` characters. */
   text: string;
@@ -33,11 +36,12 @@ export class OutputCollector {
   }
 
   #add(text: string): void {
-    this.#totalChars += text.length;
+    const length = codePointLength(text);
+    this.#totalChars += length;
     const room = this.#limit - this.#keptChars;
-    if (room <= 0 || text.length === 0) return;
-    const piece = text.length <= room ? text : text.slice(0, room);
+    if (room <= 0 || length === 0) return;
+    const piece = length <= room ? text : sliceCodePoints(text, room);
     this.#kept.push(piece);
-    this.#keptChars += piece.length;
+    this.#keptChars += Math.min(length, room);
   }
 }

@@ -130,7 +130,7 @@ export function runSandboxContract(
 
     test("setting answer ready submits the content", async () => {
       const result = await run(dialect.submitAnswer);
-      assert.deepEqual(result.submitted, { answer: "forty-two" });
+      assert.deepEqual(result.submitted, { answer: "forty-two", via: "answer" });
     });
 
     test("a rebound reserved name is restored, with a note", async () => {

@@ -58,6 +58,14 @@ export interface LocalSummary {
   preview: string;
 }
 
+export interface LoadOptions {
+  /** An integer in [0, 2^32). */
+  seed?: number | undefined;
+}
+
+/** How code submits an answer: `answer["ready"] = True`, `FINAL(value)` or `FINAL_VAR(name)`. */
+export type SubmitForm = "answer" | "FINAL" | "FINAL_VAR";
+
 /** Everything one cell produced. */
 export interface ExecuteResult {
   /** The first `maxOutputChars` characters of stdout. */
@@ -67,8 +75,8 @@ export interface ExecuteResult {
   stderr: string;
   stderrChars: number;
   error: GuestError | undefined;
-  /** The answer, when this cell submitted one. */
-  submitted: { answer: string } | undefined;
+  /** The answer, when this cell submitted one, and the form that submitted it. */
+  submitted: { answer: string; via: SubmitForm } | undefined;
   /** `answer["content"]` as it stands after the cell, submitted or not: the best answer so far. */
   answerDraft: string | undefined;
   /** The cell ran out of `timeoutMs` and was interrupted. */
@@ -94,8 +102,12 @@ export interface Sandbox {
   readonly language: "python" | "javascript";
   /** Boots the guest. Optional: `load` starts it when needed. */
   start(): Promise<void>;
-  /** Makes `context` available to guest code. */
-  load(context: RlmContext): Promise<void>;
+  /**
+   * Makes `context` available to guest code. A `seed` reseeds the REPL's random generators (`random`,
+   * `Math.random`) so a run draws the same numbers again; without one they are seeded from the OS. A
+   * child sandbox that shares its parent's interpreter shares its generators and ignores the seed.
+   */
+  load(context: RlmContext, options?: LoadOptions): Promise<void>;
   /** Runs one cell. Cells run one at a time; a call made while another runs waits its turn. */
   execute(code: string, options: ExecuteOptions): Promise<ExecuteResult>;
   /**

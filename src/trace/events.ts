@@ -31,6 +31,11 @@ export type RlmEvent = EventBase &
         repl: "python" | "javascript";
         /** Where each block's output is cut. @unit characters */
         maxOutputChars: number;
+        /**
+         * What the REPL's random generators were seeded with (children sharing their parent's
+         * interpreter draw from the parent's); pass it as `seed` to draw the same numbers again.
+         */
+        seed: number;
         /** A cell's time limit. @unit milliseconds */
         cellTimeoutMs: number;
       }

@@ -16,6 +16,7 @@ import type { RlmContext } from "../context/context.ts";
 import { RlmError } from "../errors.ts";
 import { UNKNOWN_USAGE, type Usage } from "../models/model.ts";
 import { TRAJECTORY_FORMAT } from "./trajectory-file.ts";
+import { codePointLength } from "../code-points.ts";
 
 /** A trajectory file that cannot be replayed: not JSON lines, no metadata, no iterations. */
 export class TrajectoryReadError extends RlmError {
@@ -91,6 +92,8 @@ export interface Recording {
   /** The run's output cut and cell time limit, when the file records them (ours, since 2026-12). */
   maxOutputChars: number | undefined;
   cellTimeoutMs: number | undefined;
+  /** The root run's seed, when the file records it (ours, since 2026-12-04). */
+  seed: number | undefined;
   subModel: string | undefined;
   /** The context, when the file holds it (reference files only). */
   context: RlmContext | undefined;
@@ -144,6 +147,7 @@ export function readRecording(text: string): Recording {
     subModel: ours ? str(metadata.sub_model) : undefined,
     maxOutputChars: ours ? positive(metadata.max_output_chars) : undefined,
     cellTimeoutMs: ours ? positive(metadata.cell_timeout_ms) : undefined,
+    seed: ours ? seedOf(metadata.seed) : undefined,
     context,
     question: str(runContext?.root_prompt),
     skippedLines,
@@ -186,7 +190,7 @@ function readTurn(line: Json, iteration: number, ours: boolean): RecordedTurn {
       code: str(block.code) ?? "",
       stdout,
       // Never less than what the file shows (an edited file may not have updated the count).
-      stdoutChars: Math.max(num(result.stdout_chars) ?? 0, stdout.length),
+      stdoutChars: Math.max(num(result.stdout_chars) ?? 0, codePointLength(stdout)),
       errorType: error,
       calls: (Array.isArray(result.rlm_calls) ? result.rlm_calls : [])
         .filter(isObject)
@@ -281,6 +285,12 @@ function str(value: unknown): string | undefined {
 
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function seedOf(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 2 ** 32
+    ? value
+    : undefined;
 }
 
 function positive(value: unknown): number | undefined {

@@ -53,6 +53,8 @@ export interface MetadataLine {
   max_output_chars?: number;
   /** The run's cell time limit, so a replay interrupts at the same point. @unit milliseconds */
   cell_timeout_ms?: number;
+  /** What the REPL's random generators were seeded with, so a replay draws the same numbers. */
+  seed?: number;
 }
 
 export interface UsageLine {

@@ -224,6 +224,7 @@ export class TrajectoryWriter {
       sub_model: event.subModel,
       max_output_chars: event.maxOutputChars,
       cell_timeout_ms: event.cellTimeoutMs,
+      seed: event.seed,
     };
     const fd = openSync(path, "w");
     const header = Buffer.from(`${JSON.stringify(metadata)}\n`);

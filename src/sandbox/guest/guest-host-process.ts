@@ -69,7 +69,8 @@ async function handle(message: ToHost): Promise<void> {
     case "start":
       return start(message);
     case "load": {
-      await (await guestOf(message.guest)).loadFile(message.path, message.kind, message.session);
+      const guest = await guestOf(message.guest);
+      await guest.loadFile(message.path, message.kind, message.session, message.seed);
       send({ type: "loaded", guest: message.guest, id: message.id });
       return;
     }

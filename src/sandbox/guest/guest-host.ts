@@ -378,7 +378,7 @@ export class HostedGuest implements Guest {
   }
 
   /** Writes the context to the host's private folder for the guest to read, then deletes it. */
-  async load(encoded: EncodedContext, session = 0): Promise<void> {
+  async load(encoded: EncodedContext, session = 0, seed: number | null = null): Promise<void> {
     const id = ++this.#nextId;
     await this.#host.linked;
     const path = join(this.#host.dir, `context-${this.#id}-${id}`);
@@ -391,6 +391,7 @@ export class HostedGuest implements Guest {
         session,
         path,
         kind: encoded.kind,
+        seed,
       });
       if (reply.type !== "loaded")
         throw new SandboxError(

@@ -24,7 +24,7 @@ function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
     ready: ready ?? Promise.resolve({ bootMs: 0, fromSnapshot: false, sessions: false }),
     load: async () => {},
     execute: async () => ({
-      summary: { error: null, submitted: null, draft: null, notes: [], locals: {} },
+      summary: { error: null, submitted: null, submittedVia: null, draft: null, notes: [], locals: {} },
       stdout: { text: "", totalChars: 0 },
       stderr: { text: "", totalChars: 0 },
     }),

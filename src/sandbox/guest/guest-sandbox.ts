@@ -13,7 +13,7 @@ import { messageOf, SandboxError } from "../../errors.ts";
 import { CellTimer } from "../cell-timer.ts";
 import { encodeContext } from "../encode-context.ts";
 import { decodeHostCall } from "../host-call-codec.ts";
-import type { ExecuteOptions, ExecuteResult, GuestError, Sandbox } from "../sandbox.ts";
+import type { ExecuteOptions, ExecuteResult, GuestError, LoadOptions, Sandbox } from "../sandbox.ts";
 import type { Guest } from "./guest.ts";
 import type { CellOutcome } from "./protocol.ts";
 
@@ -67,6 +67,8 @@ export class GuestSandbox implements Sandbox {
   #booted: SharedGuest | undefined;
   #guest: Promise<Guest> | undefined;
   #context: RlmContext | undefined;
+  /** The seed the context was loaded with, for a replacement interpreter to draw the same numbers. */
+  #seed: number | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -104,16 +106,18 @@ export class GuestSandbox implements Sandbox {
     );
   }
 
-  load(context: RlmContext): Promise<void> {
+  load(context: RlmContext, options: LoadOptions = {}): Promise<void> {
     return this.#serialize(async () => {
       // Encode while the guest boots (for a large context both take a while), but only once the
       // caller's first model request is on its way: encoding is synchronous.
       const guest = this.#currentGuest();
       this.#context = context;
+      // A child in its parent's interpreter must not reset the generator the parent draws from.
+      this.#seed = this.#shared ? null : (options.seed ?? null);
       await new Promise((resolve) => setImmediate(resolve));
       const encoded = encodeContext(context);
       if (this.#encodeWhileBooting) encoded.bytes();
-      await (await guest).load(encoded, this.#session);
+      await (await guest).load(encoded, this.#session, this.#seed);
     });
   }
 
@@ -199,7 +203,10 @@ export class GuestSandbox implements Sandbox {
         stderr: outcome.stderr.text,
         stderrChars: outcome.stderr.totalChars,
         error,
-        submitted: summary.submitted === null ? undefined : { answer: summary.submitted },
+        submitted:
+          summary.submitted === null
+            ? undefined
+            : { answer: summary.submitted, via: summary.submittedVia ?? "answer" },
         answerDraft: summary.draft ?? undefined,
         locals: summary.locals,
         timedOut: reason === "timeout",
@@ -228,7 +235,8 @@ export class GuestSandbox implements Sandbox {
       message = `${capitalize(why)}, so the REPL was shut down: this run cannot run more code.`;
     } else if (reason !== "cancelled" && !this.#closed) {
       const guest = await this.#currentGuest();
-      if (this.#context !== undefined) await guest.load(encodeContext(this.#context), this.#session);
+      if (this.#context !== undefined)
+        await guest.load(encodeContext(this.#context), this.#session, this.#seed);
     }
     const type =
       reason === "timeout" ? "TimeoutError" : reason === "cancelled" ? "CancelledError" : "GuestCrashed";

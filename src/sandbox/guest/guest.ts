@@ -27,8 +27,11 @@ export interface GuestBootInfo {
 export interface Guest {
   /** Resolves once the interpreter has booted and its prelude is installed. */
   readonly ready: Promise<GuestBootInfo>;
-  /** Makes the encoded context `session`'s `context` (session 0 unless the guest has sessions). */
-  load(encoded: EncodedContext, session?: number): Promise<void>;
+  /**
+   * Makes the encoded context `session`'s `context` (session 0 unless the guest has sessions). A `seed`
+   * reseeds the interpreter's random generators (`random`, `Math.random`), which its sessions share.
+   */
+  load(encoded: EncodedContext, session?: number, seed?: number | null): Promise<void>;
   /**
    * Runs one cell of `session`; host calls made meanwhile go to `onHostCall`. Rejects with
    * `SandboxError` when the guest dies (it is then no longer `alive`). One cell per session at a time;

@@ -28,7 +28,15 @@ export type ToHost =
       /** Caps the guest worker's JS heap. @unit megabytes */
       heapMb: number;
     }
-  | { type: "load"; guest: number; id: number; session: number; path: string; kind: "text" | "json" }
+  | {
+      type: "load";
+      guest: number;
+      id: number;
+      session: number;
+      path: string;
+      kind: "text" | "json";
+      seed: number | null;
+    }
   | { type: "execute"; guest: number; id: number; session: number; code: string; maxOutputChars: number }
   | { type: "host-reply"; guest: number; callId: number; reply: HostCallReply }
   | { type: "interrupt"; guest: number; session: number }

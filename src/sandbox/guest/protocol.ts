@@ -7,7 +7,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CollectedOutput } from "../output-collector.ts";
-import type { GuestError, LocalSummary } from "../sandbox.ts";
+import type { GuestError, LocalSummary, SubmitForm } from "../sandbox.ts";
 import type { BridgeBuffers } from "./bridge.ts";
 
 /** `workerData` of every guest worker. `init` holds the language's own boot settings. */
@@ -24,7 +24,15 @@ export interface GuestWorkerData<Init> {
 export type ContextSource = { bytes: Uint8Array } | { path: string };
 
 export type HostMessage =
-  | { type: "load"; id: number; session: number; kind: "text" | "json"; source: ContextSource }
+  | {
+      type: "load";
+      id: number;
+      session: number;
+      kind: "text" | "json";
+      source: ContextSource;
+      /** Reseed the interpreter's random generators with this (null: leave them as they are). */
+      seed: number | null;
+    }
   | { type: "execute"; id: number; session: number; code: string; maxOutputChars: number }
   /** Forget a session and its variables. */
   | { type: "drop"; session: number };
@@ -48,6 +56,8 @@ export type WorkerMessage =
 export interface CellSummary {
   error: GuestError | null;
   submitted: string | null;
+  /** The form that submitted it (null when nothing was submitted). */
+  submittedVia: SubmitForm | null;
   /** `answer` content as it stands, submitted or not. */
   draft: string | null;
   notes: string[];

@@ -99,26 +99,32 @@ export class WorkerGuest implements Guest {
   }
 
   /** Copies `context` into `session`'s `context` variable (the bytes are transferred, not copied). */
-  load(encoded: EncodedContext, session = 0): Promise<void> {
+  load(encoded: EncodedContext, session = 0, seed: number | null = null): Promise<void> {
     const bytes = encoded.bytes();
     // Transferred when the bytes own their buffer (no copy); a slice of a shared buffer is copied.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.#load(encoded.kind, { bytes }, session, owned ? [bytes.buffer as ArrayBuffer] : []);
+    return this.#load(encoded.kind, { bytes }, session, seed, owned ? [bytes.buffer as ArrayBuffer] : []);
   }
 
   /** Loads the context from a file the worker may read (a guest host process's private folder). */
-  loadFile(path: string, kind: EncodedContext["kind"], session = 0): Promise<void> {
-    return this.#load(kind, { path }, session, []);
+  loadFile(
+    path: string,
+    kind: EncodedContext["kind"],
+    session = 0,
+    seed: number | null = null,
+  ): Promise<void> {
+    return this.#load(kind, { path }, session, seed, []);
   }
 
   async #load(
     kind: EncodedContext["kind"],
     source: ContextSource,
     session: number,
+    seed: number | null,
     transfer: TransferListItem[],
   ): Promise<void> {
     if (this.#cells.size === 0) this.#bridge.resetInterrupt();
-    const reply = await this.#request({ type: "load", id: 0, session, kind, source }, transfer);
+    const reply = await this.#request({ type: "load", id: 0, session, kind, source, seed }, transfer);
     if (reply.type !== "loaded")
       throw new SandboxError(`Loading the context into the ${this.#label} guest failed: ${describe(reply)}`);
   }

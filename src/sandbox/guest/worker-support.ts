@@ -60,8 +60,11 @@ export class CellOutput {
 
 /** What a language's worker does with the host's requests. */
 export interface GuestCells {
-  /** Makes the bytes at `source` the session's `context`; throws if it cannot. */
-  load(source: ContextSource, kind: "text" | "json", session: number): void;
+  /**
+   * Makes the bytes at `source` the session's `context`, reseeding the interpreter's random generators
+   * first when `seed` is not null; throws if it cannot.
+   */
+  load(source: ContextSource, kind: "text" | "json", session: number, seed: number | null): void;
   /**
    * Runs one cell (`cell` is its request id), its output going to the `CellOutput`; reports what the
    * prelude saw. A worker whose cells suspend returns a promise, and other cells may start meanwhile.
@@ -77,7 +80,7 @@ export function serveCells(output: CellOutput, cells: GuestCells): void {
     switch (message.type) {
       case "load":
         try {
-          cells.load(message.source, message.kind, message.session);
+          cells.load(message.source, message.kind, message.session, message.seed);
           post({ type: "loaded", id: message.id });
         } catch (error) {
           post({ type: "load-failed", id: message.id, message: errorText(error) });
@@ -131,6 +134,7 @@ function interruptedSummary(error: unknown): CellSummary {
   return {
     error: { type: "Interrupted", message: errorText(error), traceback: "" },
     submitted: null,
+    submittedVia: null,
     draft: null,
     notes: [],
     locals: {},

@@ -27,20 +27,71 @@ describe("javascript REPL specifics", () => {
   after(() => sandbox.close());
 
   test("FINAL_VAR submits a global by name, or a value; FINAL submits a value", async () => {
-    assert.deepEqual((await run("var result = 6 * 7\nFINAL_VAR('result')")).submitted, { answer: "42" });
-    assert.deepEqual((await run("FINAL_VAR('not a name')")).submitted, { answer: "not a name" });
-    assert.deepEqual((await run("FINAL([1, 2])")).submitted, { answer: "[1,2]" });
+    assert.deepEqual((await run("var result = 6 * 7\nFINAL_VAR('result')")).submitted, {
+      answer: "42",
+      via: "FINAL_VAR",
+    });
+    assert.deepEqual((await run("FINAL_VAR('not a name')")).submitted, {
+      answer: "not a name",
+      via: "FINAL_VAR",
+    });
+    assert.deepEqual((await run("FINAL([1, 2])")).submitted, { answer: "[1,2]", via: "FINAL" });
   });
 
   test("rebinding answer to an object with ready submits its content", async () => {
     const result = await run("answer = { content: 'rebound', ready: true }");
-    assert.deepEqual(result.submitted, { answer: "rebound" });
+    assert.deepEqual(result.submitted, { answer: "rebound", via: "answer" });
     assert.deepEqual(result.notes, []);
   });
 
   test("the content is captured when ready is set", async () => {
     const result = await run("answer.content = 123\nanswer.ready = true\nanswer.content = 'later'");
-    assert.deepEqual(result.submitted, { answer: "123" });
+    assert.deepEqual(result.submitted, { answer: "123", via: "answer" });
+  });
+
+  test("answer.content starts as an empty string, so += builds it up; empty content does not submit", async () => {
+    const fresh = new GuestSandbox({ language: "javascript", acquire: () => runtime.acquire() });
+    try {
+      await fresh.load("haystack");
+      assert.equal(
+        (await fresh.execute("print(JSON.stringify(answer.content))", options)).stdout.trim(),
+        '""',
+      );
+      assert.equal((await fresh.execute("answer.ready = true", options)).submitted, undefined);
+      const built = await fresh.execute(
+        "answer.content += 'forty'\nanswer.content += '-two'\nanswer.ready = true",
+        options,
+      );
+      assert.equal(built.error, undefined);
+      assert.deepEqual(built.submitted, { answer: "forty-two", via: "answer" });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("the output cut counts code points: an emoji is one character against the limit", async () => {
+    const result = await sandbox.execute("print('\u{1F600}'.repeat(30))", { ...options, maxOutputChars: 10 });
+    assert.equal(result.stdout, "\u{1F600}".repeat(10));
+    assert.equal(result.stdoutChars, 31);
+  });
+
+  test("each guest draws its own Math.random numbers; guests loaded with one seed draw the same", async () => {
+    const draw = async (seed?: number) => {
+      const fresh = new GuestSandbox({ language: "javascript", acquire: () => runtime.acquire() });
+      try {
+        await fresh.load("haystack", { seed });
+        return (await fresh.execute("print(Math.random(), Math.random())", options)).stdout;
+      } finally {
+        await fresh.close();
+      }
+    };
+    const [a, b] = [await draw(), await draw()];
+    assert.match(a, /^0\.\d+ 0\.\d+\n$/);
+    assert.notEqual(a, b);
+    const [x, y, z] = [await draw(7), await draw(7), await draw(8)];
+    assert.equal(x, y);
+    assert.match(x, /^0\.\d+ 0\.\d+\n$/);
+    assert.notEqual(x, z);
   });
 
   test("ready without content does not submit, and says why", async () => {

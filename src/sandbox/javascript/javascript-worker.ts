@@ -40,6 +40,7 @@ const MB = 1024 * 1024;
 
 interface PreludeHandles {
   setContext: QuickJSHandle;
+  seedRandom: QuickJSHandle;
   beforeCell: QuickJSHandle;
   afterCell: QuickJSHandle;
   self: QuickJSHandle;
@@ -74,7 +75,11 @@ async function main(): Promise<void> {
   post({ type: "ready", bootMs: performance.now() - started, fromSnapshot: false, sessions: false });
   let cells = 0;
   serveCells(output, {
-    load(source, kind) {
+    load(source, kind, _session, seed) {
+      if (seed !== null) {
+        using seedValue = vm.newNumber(seed);
+        vm.unwrapResult(vm.callFunction(prelude.seedRandom, prelude.self, seedValue)).dispose();
+      }
       const text = new TextDecoder().decode(sourceBytes(source));
       using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
       vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value)).dispose();
@@ -114,6 +119,7 @@ function overCap(memoryMb: number): CellSummary {
   return {
     error: { type: "MemoryError", message: why, traceback: `MemoryError: ${why}` },
     submitted: null,
+    submittedVia: null,
     draft: null,
     notes: [],
     locals: {},
@@ -148,6 +154,7 @@ function installPrelude(vm: QuickJSContext, host: HostCapabilities): PreludeHand
   return {
     self,
     setContext: vm.getProp(self, "setContext"),
+    seedRandom: vm.getProp(self, "seedRandom"),
     beforeCell: vm.getProp(self, "beforeCell"),
     afterCell: vm.getProp(self, "afterCell"),
   };

@@ -20,7 +20,7 @@
     "console",
   ];
   const MAX_LOCALS = 50;
-  const state = { submitted: null, notes: [], originals: {} };
+  const state = { submitted: null, submittedVia: null, notes: [], originals: {} };
   const baseline = new Set(Object.getOwnPropertyNames(globalThis));
 
   class SubcallError extends Error {}
@@ -72,21 +72,25 @@
     return call("budget", {});
   }
 
-  function submit(value) {
-    if (state.submitted === null) state.submitted = typeof value === "string" ? value : stringify(value);
+  /** The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR). */
+  function submit(value, via) {
+    if (state.submitted !== null) return;
+    state.submitted = typeof value === "string" ? value : stringify(value);
+    state.submittedVia = via;
   }
+  const isEmpty = (content) => content === null || content === undefined || content === "";
   function submitAnswerObject(object) {
-    if (object.content === null || object.content === undefined) {
+    if (isEmpty(object.content)) {
       state.notes.push(
         "answer.ready was set but answer.content is empty: set the content first, then ready.",
       );
       return;
     }
-    submit(object.content);
+    submit(object.content, "answer");
   }
 
   function makeAnswer() {
-    const answer = { content: null };
+    const answer = { content: "" };
     let ready = false;
     Object.defineProperty(answer, "ready", {
       enumerable: true,
@@ -105,13 +109,13 @@
       /^[A-Za-z_$][\w$]*$/.test(nameOrValue) &&
       nameOrValue in globalThis
     ) {
-      submit(globalThis[nameOrValue]);
+      submit(globalThis[nameOrValue], "FINAL_VAR");
     } else {
-      submit(nameOrValue);
+      submit(nameOrValue, "FINAL_VAR");
     }
   }
   function FINAL(value) {
-    submit(value);
+    submit(value, "FINAL");
   }
 
   function stringify(value) {
@@ -205,13 +209,34 @@
     return notes;
   }
 
+  /**
+   * Replaces `Math.random` with a generator seeded by `seed` (a 32-bit integer), so a seeded run draws
+   * the same numbers again. Unseeded, QuickJS's own generator is seeded per interpreter.
+   */
+  function seedRandom(seed) {
+    let state = seed >>> 0;
+    // mulberry32: 32 bits per step; two steps make the 53 bits of a double.
+    const next = () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let z = state;
+      z = Math.imul(z ^ (z >>> 15), z | 1);
+      z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+      return (z ^ (z >>> 14)) >>> 0;
+    };
+    Math.random = function random() {
+      return (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
+    };
+  }
+
   return {
+    seedRandom,
     setContext(value) {
       originals.context = value;
       globalThis.context = value;
     },
     beforeCell() {
       state.submitted = null;
+      state.submittedVia = null;
       state.notes = [];
     },
     afterCell() {
@@ -221,7 +246,8 @@
       for (const name of userVariables().slice(0, MAX_LOCALS)) locals[name] = describe(globalThis[name]);
       return JSON.stringify({
         submitted: state.submitted,
-        draft: content === null || content === undefined ? null : stringify(content),
+        submittedVia: state.submittedVia,
+        draft: isEmpty(content) ? null : stringify(content),
         notes,
         locals,
       });

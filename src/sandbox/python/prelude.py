@@ -13,6 +13,7 @@ host calls; otherwise one cell runs at a time.
 
 import builtins
 import json
+import random
 import linecache
 import reprlib
 import sys
@@ -47,6 +48,7 @@ class _Session:
         self.ns = {}
         self.originals = {}
         self.submitted = None
+        self.submitted_via = None
         self.cells = 0
         self.messages = []
 
@@ -158,13 +160,13 @@ def _api(session):
         """Submit a variable (by name) or a value as the final answer."""
         ns = session.ns
         if isinstance(name_or_value, str) and name_or_value.isidentifier() and name_or_value in ns:
-            _submit(session, ns[name_or_value])
+            _submit(session, ns[name_or_value], "FINAL_VAR")
         else:
-            _submit(session, name_or_value)
+            _submit(session, name_or_value, "FINAL_VAR")
 
     def FINAL(value):
         """Submit a value as the final answer."""
-        _submit(session, value)
+        _submit(session, value, "FINAL")
 
     def SHOW_VARS():
         """Print the variables you have defined: name, type, size and a short preview."""
@@ -187,16 +189,18 @@ def _api(session):
     }
 
 
-def _submit(session, value):
+def _submit(session, value, via):
+    """The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR)."""
     if session.submitted is None:
         session.submitted = value if isinstance(value, str) else str(value)
+        session.submitted_via = via
 
 
 class Answer(dict):
     """The answer slot: set answer["content"], then answer["ready"] = True to submit."""
 
     def __init__(self, session):
-        super().__init__(content=None, ready=False)
+        super().__init__(content="", ready=False)
         self._session = session
 
     def __setitem__(self, key, value):
@@ -221,12 +225,12 @@ class Answer(dict):
 
 def _submit_answer_dict(session, d):
     content = d.get("content")
-    if content is None:
+    if content is None or content == "":
         session.messages.append(
             'answer["ready"] was set but answer["content"] is empty: set the content first, then ready.'
         )
         return
-    _submit(session, content)
+    _submit(session, content, "answer")
 
 
 _preview = reprlib.Repr(maxlevel=2, maxlist=5, maxtuple=5, maxdict=5, maxset=5, maxstring=60, maxother=60)
@@ -295,6 +299,13 @@ def install():
     """Patch what the REPL replaces for every session. Called once per guest, after the bridge exists."""
     time.sleep = _sleep
     builtins.input = _no_input
+    # The guest was restored from a snapshot: `random` holds the snapshot's state until reseeded.
+    seed_random(None)
+
+
+def seed_random(seed):
+    """Seed `random` from `seed`, or from the OS (`os.urandom`) when it is None."""
+    random.seed(seed)
 
 
 def _new_session(sid):
@@ -315,8 +326,10 @@ def new_buffer(size):
     return bytearray(size)
 
 
-def load_context(data, kind, sid=0):
-    """Make the bytes the host put in `data` the session's `context`."""
+def load_context(data, kind, sid=0, seed=None):
+    """Make the bytes the host put in `data` the session's `context`; reseed `random` if `seed` is given."""
+    if seed is not None:
+        seed_random(seed)
     session = _session_for(sid)
     text = data.decode("utf-8")
     value = text if kind == "text" else json.loads(text)
@@ -387,11 +400,12 @@ def _summary(session, error):
     _settle_answer(session)
     notes = session.messages + _restore_reserved(session)
     content = session.originals["answer"].get("content")
-    draft = None if content is None else content if isinstance(content, str) else str(content)
+    draft = None if content is None or content == "" else content if isinstance(content, str) else str(content)
     return json.dumps(
         {
             "error": error,
             "submitted": session.submitted,
+            "submittedVia": session.submitted_via,
             "draft": draft,
             "notes": notes,
             "locals": _locals_summary(session),
@@ -408,6 +422,7 @@ def run_cell(code, sid=0):
     _host().resume(sid)
     session.cells += 1
     session.submitted = None
+    session.submitted_via = None
     session.messages = []
     # Cell names carry the session, so two sessions' tracebacks never show each other's code.
     name = f"<cell {session.cells}>" if sid == 0 else f"<cell {session.cells} of REPL {sid}>"

@@ -28,31 +28,36 @@ describe("python REPL specifics", () => {
   after(() => sandbox.close());
 
   test("FINAL_VAR submits a variable by name, or a value", async () => {
-    assert.deepEqual((await run("result = 7 * 6\nFINAL_VAR('result')")).submitted, { answer: "42" });
+    assert.deepEqual((await run("result = 7 * 6\nFINAL_VAR('result')")).submitted, {
+      answer: "42",
+      via: "FINAL_VAR",
+    });
     assert.deepEqual((await run("FINAL_VAR('not a variable name')")).submitted, {
       answer: "not a variable name",
+      via: "FINAL_VAR",
     });
   });
 
   test("FINAL submits its value as a string", async () => {
-    assert.deepEqual((await run("FINAL([1, 2])")).submitted, { answer: "[1, 2]" });
+    assert.deepEqual((await run("FINAL([1, 2])")).submitted, { answer: "[1, 2]", via: "FINAL" });
   });
 
   test("rebinding answer to a dict with ready submits its content", async () => {
     const result = await run("answer = {'content': 'rebound', 'ready': True}");
-    assert.deepEqual(result.submitted, { answer: "rebound" });
+    assert.deepEqual(result.submitted, { answer: "rebound", via: "answer" });
     assert.deepEqual(result.notes, [], "rebinding answer is a legitimate way to submit, not a misuse");
   });
 
   test("answer.update with ready and content submits the content", async () => {
     assert.deepEqual((await run("answer.update({'ready': True, 'content': 'via update'})")).submitted, {
       answer: "via update",
+      via: "answer",
     });
   });
 
   test("the content is captured when ready is set, as a string", async () => {
     const result = await run("answer['content'] = 123\nanswer['ready'] = True\nanswer['content'] = 'later'");
-    assert.deepEqual(result.submitted, { answer: "123" });
+    assert.deepEqual(result.submitted, { answer: "123", via: "answer" });
   });
 
   test("ready without content does not submit, and says why", async () => {
@@ -60,6 +65,50 @@ describe("python REPL specifics", () => {
     const result = await run("answer['ready'] = True");
     assert.equal(result.submitted, undefined);
     assert.match(result.notes.join("\n"), /content/);
+  });
+
+  test("answer['content'] starts as an empty string, so += builds it up; empty content does not submit", async () => {
+    const fresh = newSandbox();
+    try {
+      await fresh.load("haystack");
+      const start = await fresh.execute("print(repr(answer['content']))", options);
+      assert.equal(start.stdout.trim(), "''");
+      assert.equal((await fresh.execute("answer['ready'] = True", options)).submitted, undefined);
+      const built = await fresh.execute(
+        "answer['content'] += 'forty'\nanswer['content'] += '-two'\nanswer['ready'] = True",
+        options,
+      );
+      assert.equal(built.error, undefined);
+      assert.deepEqual(built.submitted, { answer: "forty-two", via: "answer" });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("the output cut counts code points: an emoji is one character against the limit", async () => {
+    const result = await sandbox.execute("print('\\U0001F600' * 30)", { ...options, maxOutputChars: 10 });
+    assert.equal(result.stdout, "\u{1F600}".repeat(10));
+    assert.equal(result.stdoutChars, 31);
+  });
+
+  test("each guest draws its own random numbers; guests loaded with one seed draw the same", async () => {
+    const draw = async (seed?: number) => {
+      const fresh = newSandbox();
+      try {
+        await fresh.load("haystack", { seed });
+        const code =
+          "import random, uuid\nprint(random.random(), random.getrandbits(64), uuid.uuid1().clock_seq)";
+        return (await fresh.execute(code, options)).stdout;
+      } finally {
+        await fresh.close();
+      }
+    };
+    const [a, b] = [await draw(), await draw()];
+    assert.match(a, /^0\.\d+ \d+ \d+\n$/);
+    assert.notEqual(a, b, "the snapshot's generator state is not every guest's");
+    const [x, y, z] = [await draw(7), await draw(7), await draw(8)];
+    assert.equal(x.split(" ").slice(0, 2).join(" "), y.split(" ").slice(0, 2).join(" "));
+    assert.notEqual(x, z);
   });
 
   test("a cell that does not submit reports no answer", async () => {

@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     return summary;
   };
   serveCells(output, {
-    load(source, kind, session) {
+    load(source, kind, session, seed) {
       // The bytes go straight into a bytearray in Pyodide's heap (a file is read into it), then
       // become a str: no other copy of a large context is made on this side.
       const buffer = prelude.new_buffer(sourceSize(source));
@@ -254,7 +254,8 @@ async function main(): Promise<void> {
         } finally {
           view.release();
         }
-        prelude.load_context(buffer, kind, session);
+        // undefined becomes None; null would become Pyodide's JsNull.
+        prelude.load_context(buffer, kind, session, seed ?? undefined);
       } finally {
         buffer.destroy();
       }
@@ -298,7 +299,7 @@ interface PyCallable<A extends unknown[], R> {
 interface PreludeApi {
   install(): void;
   new_buffer(size: number): PyBytearray;
-  load_context(buffer: PyBytearray, kind: string, session: number): void;
+  load_context(buffer: PyBytearray, kind: string, session: number, seed: number | undefined): void;
   run_cell: PyCallable<[code: string, session: number], string>;
   drop_session(session: number): void;
 }
