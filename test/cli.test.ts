@@ -67,6 +67,7 @@ describe("rlm ask", () => {
             "answer['content'] = 'partial count'\nwhile True:\n    try:\n        llm_query('more')\n    except Exception:\n        pass",
           ),
         ]),
+        dice: conversation([repl("import random\nFINAL(str(random.random()))")]),
         sub: () => "sub reply",
       },
     });
@@ -183,6 +184,19 @@ describe("rlm ask", () => {
       assert.match(ran.stderr, /^rlm: /, args.join(" "));
       assert.doesNotMatch(ran.stderr, /\n\s+at /, args.join(" "));
     }
+  });
+
+  test("--seed N draws the same numbers in every run; a bad seed is a usage error naming the range", async () => {
+    const roll = (seed: string) =>
+      runCli(["ask", "Roll", "-c", "notes.txt", "-m", "openai/dice", "--seed", seed, "-q"], env, dir);
+    const [a, b, c] = [await roll("42"), await roll("42"), await roll("43")];
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^0\.\d+\n$/);
+    assert.equal(a.stdout, b.stdout);
+    assert.notEqual(a.stdout, c.stdout);
+    const bad = await roll("1.5");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--seed must be a whole number from 0 to 4294967295, got "1.5"/);
   });
 
   test("an RLM_KEEP_WARM that is not a number of seconds is a usage error naming the fix", async () => {
