@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // dependency-cruiser reads its configuration as CommonJS.
+    files: [".dependency-cruiser.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable" } },
+  },
+  {
     // The trajectory viewer's page: plain browser modules, served as they are (no build step).
     files: ["src/trace/viewer/**/*.js"],
     languageOptions: {

@@ -6,7 +6,6 @@
  * keep working across duplicate copies of the package, unlike `instanceof`.
  */
 import { formatCount } from "./format-count.ts";
-import type { RlmResult } from "./rlm/result.ts";
 
 const BRAND = Symbol.for("rlm.error");
 
@@ -142,23 +141,6 @@ function budgetMessage(limit: LimitName, limitValue: number, spent: number, deta
     `Spent ${help.format(spent)} of ${help.option} ${help.format(limitValue)}${detail ? ` (${detail})` : ""}; ` +
     `raise ${help.option} or pass ${help.flag}.`
   );
-}
-
-/**
- * A run failed part-way. `partial` holds everything the run had when it failed: the best answer so far,
- * the usage already spent and the trajectory, so nothing is lost.
- */
-export class RunFailedError extends RlmError {
-  readonly partial: RlmResult;
-
-  constructor(message: string, partial: RlmResult, options?: { cause?: unknown }) {
-    super(errorCodeOf(options?.cause) ?? "RLM_RUN_FAILED", message, options);
-    this.partial = partial;
-  }
-}
-
-function errorCodeOf(error: unknown): RlmErrorCode | undefined {
-  return RlmError.isInstance(error) ? error.code : undefined;
 }
 
 /** Renders a value for an error message: short, typed, never the whole of a large value. */

@@ -18,23 +18,36 @@ export {
   type IterationLine,
 } from "./trace/trajectory-file.ts";
 export type { RlmOptions } from "./rlm/options.ts";
+export type { RlmResult } from "./rlm/result.ts";
 export type {
   AnswerSource,
   BlockRecord,
   ModelCallRecord,
-  RlmResult,
+  RunEnd,
+  RunSettings,
   StopReason,
   SubcallRecord,
   Trajectory,
   TurnRecord,
-} from "./rlm/result.ts";
+} from "./trace/trajectory.ts";
 export type { RlmEvent, RlmEventType, EventSink } from "./trace/events.ts";
 export type { UsageReport, UsageTotals } from "./budget/ledger.ts";
 export type { ChatMessage, Model, ModelRequest, ModelResponse, Usage, CallOptions } from "./models/model.ts";
 export type { ModelPrice, PricingTable } from "./models/pricing.ts";
 export type { RlmContext, JsonValue } from "./context/context.ts";
 export type { ContextNotes } from "./context/describe-context.ts";
-export type { ExecuteResult, GuestError } from "./sandbox/sandbox.ts";
+export type {
+  ExecuteOptions,
+  ExecuteResult,
+  GuestError,
+  HostCall,
+  HostCallHandler,
+  HostCallReply,
+  LoadOptions,
+  LocalSummary,
+  Sandbox,
+  SubmitForm,
+} from "./sandbox/sandbox.ts";
 export {
   RlmError,
   InvalidOptionError,
@@ -43,6 +56,6 @@ export {
   SandboxError,
   ContextLoadError,
   CancelledError,
-  RunFailedError,
   type RlmErrorCode,
 } from "./errors.ts";
+export { RunFailedError } from "./rlm/result.ts";

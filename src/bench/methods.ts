@@ -5,12 +5,14 @@
  * - `vanilla`: one plain call with the context in the prompt, cut to the model's window (`vanilla.ts`).
  * Usage and cost are recorded the same way for all three: through the engine's model adapters.
  */
-import { CancelledError, RunFailedError } from "../errors.ts";
-import type { Usage } from "../models/model.ts";
-import { resolveModel } from "../models/resolve-model.ts";
-import { resolveOptions, type RlmOptions } from "../rlm/options.ts";
-import { RLM } from "../rlm/rlm.ts";
-import type { RlmResult } from "../rlm/result.ts";
+import {
+  CancelledError,
+  RLM,
+  RunFailedError,
+  type RlmOptions,
+  type RlmResult,
+  type Usage,
+} from "../index.ts";
 import type { Task } from "./tasks/task.ts";
 import { vanillaPrompt } from "./vanilla.ts";
 
@@ -97,10 +99,9 @@ async function runRlmMethod(subcalls: boolean, task: Task, settings: MethodSetti
 }
 
 async function runVanilla(task: Task, settings: MethodSettings): Promise<MethodOutcome> {
-  // The same defaults and checks as an RLM's (RLM_MODEL, RLM_BASE_URL, ...), then the same adapter.
-  const o = resolveOptions(settings.rlm, settings.rlm.env ?? process.env, "");
-  // Resolved options carry every model setting (env, baseURL, apiKey, retries, prices, fetch).
-  const model = resolveModel(o.model, o);
+  // The same defaults, checks and adapter as an RLM's (RLM_MODEL, RLM_BASE_URL, keys, retries, prices).
+  const model = new RLM(settings.rlm).rootModel;
+  const maxOutputTokens = settings.rlm.maxOutputTokens;
   const prompt = vanillaPrompt(task, settings.contextWindowTokens);
   const started = performance.now();
   const base = {
@@ -110,7 +111,7 @@ async function runVanilla(task: Task, settings: MethodSettings): Promise<MethodO
   };
   try {
     const response = await model.complete(
-      { messages: prompt.messages, ...(o.maxOutputTokens ? { maxOutputTokens: o.maxOutputTokens } : {}) },
+      { messages: prompt.messages, ...(maxOutputTokens ? { maxOutputTokens } : {}) },
       settings.signal ? { signal: settings.signal } : {},
     );
     return {

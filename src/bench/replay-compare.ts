@@ -6,8 +6,6 @@
  * recorded sub-call at the same place (run, turn, block, call order) as the one that started it.
  * The first difference is kept, located by run, depth, turn and block, with both texts around it.
  */
-import { dialectFor } from "../rlm/dialects.ts";
-import { firstMessage } from "../rlm/prompts.ts";
 import type { RlmEvent } from "../trace/events.ts";
 import { sha256, type RecordedCall, type RecordedRun, type Recording } from "../trace/recording.ts";
 import type { ReplayServer } from "./replay-server.ts";
@@ -111,11 +109,7 @@ export class ReplayComparer {
         });
         return;
       }
-      if (recorded)
-        this.#server.expectChild(
-          firstMessage(event.contextDescription, event.prompt, dialectFor(this.#recording.repl)),
-          recorded,
-        );
+      if (recorded) this.#server.expectChild([event.contextDescription, event.prompt], recorded);
     }
     this.#runs.set(event.runId, { recorded, turn: 0, block: 0, callIndex: 0, blocksRun: [] });
   }

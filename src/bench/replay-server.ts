@@ -11,7 +11,7 @@
  *   `rlm_query` at the depth limit); failing that, the next recorded call in file order.
  */
 import { ModelCallError } from "../errors.ts";
-import type { Model, ModelRequest, ModelResponse, Usage } from "../models/model.ts";
+import type { Model, ModelRequest, ModelResponse, Usage } from "../index.ts";
 import { sha256, type RecordedCall, type RecordedRun, type Recording } from "../trace/recording.ts";
 
 interface Conversation {
@@ -32,7 +32,7 @@ export class ReplayServer {
   readonly #recording: Recording;
   readonly #conversations: Conversation[] = [];
   /** Children the events said have started, waiting for their first request. */
-  readonly #expected: { firstMessage: string; run: RecordedRun }[] = [];
+  readonly #expected: { parts: readonly string[]; run: RecordedRun }[] = [];
   readonly #unboundChildren: RecordedRun[];
   /** Plain recorded calls not served yet, in file order. */
   readonly #calls: RecordedCall[];
@@ -70,9 +70,13 @@ export class ReplayServer {
     return { name, complete: (request) => this.#serve(request) };
   }
 
-  /** The event stream says a child run started; its first request will be bound to `run`. */
-  expectChild(firstMessage: string, run: RecordedRun): void {
-    this.#expected.push({ firstMessage, run });
+  /**
+   * The event stream says a child run started; its first request will be bound to `run`. `parts` are
+   * texts its first message holds (its context description and task), which tell apart children that
+   * start together.
+   */
+  expectChild(parts: readonly string[], run: RecordedRun): void {
+    this.#expected.push({ parts, run });
   }
 
   /** Recorded calls never asked for. */
@@ -116,7 +120,7 @@ export class ReplayServer {
     let run: RecordedRun | undefined;
     if (this.#conversations.length === 0) run = this.#recording.root;
     else {
-      const index = this.#expected.findIndex((e) => e.firstMessage === firstMessage);
+      const index = this.#expected.findIndex((e) => e.parts.every((part) => firstMessage.includes(part)));
       run = this.#expected.splice(index === -1 ? 0 : index, 1)[0]?.run ?? this.#unboundChildren[0];
     }
     if (!run) return undefined;

@@ -11,10 +11,8 @@
  */
 import { describeContext, type ContextNotes } from "../context/describe-context.ts";
 import { validateContext } from "../context/context.ts";
-import { InvalidOptionError, RunFailedError } from "../errors.ts";
-import type { Model } from "../models/model.ts";
-import { RLM } from "../rlm/rlm.ts";
-import type { RlmResult } from "../rlm/result.ts";
+import { InvalidOptionError } from "../errors.ts";
+import { RLM, RunFailedError, type Model, type RlmResult } from "../index.ts";
 import type { Recording, RecordedRun } from "../trace/recording.ts";
 import { ReplayComparer, type Divergence } from "./replay-compare.ts";
 import { ReplayServer } from "./replay-server.ts";

@@ -17,8 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidOptionError, RlmError, messageOf } from "../errors.ts";
-import type { RlmOptions } from "../rlm/options.ts";
-import { RLM } from "../rlm/rlm.ts";
+import { RLM, type RlmOptions } from "../index.ts";
 import { runMethod, type BenchMethod, type MethodOutcome } from "./methods.ts";
 import { markdownReport } from "./report-markdown.ts";
 import { scoresSvg } from "./report-svg.ts";

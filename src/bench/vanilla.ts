@@ -4,7 +4,7 @@
  * so explicitly, so the model knows it has not seen everything (and a reader of the results knows why it
  * scored what it did).
  */
-import type { ChatMessage } from "../models/model.ts";
+import type { ChatMessage } from "../index.ts";
 import type { Task } from "./tasks/task.ts";
 import { formatCount } from "../format-count.ts";
 import { CHARS_PER_TOKEN } from "./lengths.ts";

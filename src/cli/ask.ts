@@ -4,17 +4,17 @@
  */
 import { parseArgs } from "node:util";
 import { loadContext } from "../context/load-context.ts";
-import { RunFailedError } from "../errors.ts";
+import { RunFailedError } from "../rlm/result.ts";
 import type { RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
-import type { RlmOptions } from "../rlm/options.ts";
+import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
 import { EXIT } from "./exit-codes.ts";
 import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
 import { formatCount } from "../format-count.ts";
 import { formatCost, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
-import { defaultLogDir, keepWarmSeconds } from "../rlm/environment.ts";
+import { readEnvironment } from "../rlm/environment.ts";
 
 export const ASK_HELP = `Usage: rlm ask "QUESTION" --context PATH [options]
 
@@ -34,9 +34,10 @@ Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $RLM_BASE_URL):
       --base-url URL       OpenAI-compatible server, e.g. http://localhost:11434/v1
 
 REPL:
-      --repl LANG          python (default, as in the paper) or javascript
-      --isolation MODE     process (default: a child process under Node's permission model)
-                           or thread (faster start, no process boundary; see docs/security.md)
+      --repl LANG          python (as in the paper) or javascript; default ${DEFAULTS.repl}
+      --isolation MODE     process (a child process under Node's permission model) or thread
+                           (faster start, no process boundary; see docs/security.md);
+                           default ${DEFAULTS.isolation}
       --seed N             seed the REPL's random generators (0 to 4294967295), to draw the same
                            numbers as an earlier run (its seed is in its trajectory); default: random
 
@@ -94,15 +95,13 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
     throw new UsageError(`--context-format must be text, json or jsonl, got "${format}".`);
   }
 
-  const keepWarm = keepWarmSeconds(io.env);
-  if (keepWarm === undefined)
-    throw new UsageError(
-      `RLM_KEEP_WARM must be a whole number of seconds (0 turns the standby guest off), got "${io.env.RLM_KEEP_WARM}".`,
-    );
+  const environment = readEnvironment(io.env);
+  const keepWarm = environment.keepWarmSeconds;
+  if (!keepWarm.ok) throw new UsageError(keepWarm.message);
   const options: RlmOptions = {
     env: io.env,
-    logDir: values["no-log"] ? false : (values["log-dir"] ?? defaultLogDir(io.env)),
-    keepWarmSeconds: keepWarm,
+    logDir: values["no-log"] ? false : (values["log-dir"] ?? environment.cliLogDir),
+    keepWarmSeconds: keepWarm.value,
   };
   if (values.repl) options.repl = choice("--repl", values.repl, ["python", "javascript"] as const);
   if (values.isolation)

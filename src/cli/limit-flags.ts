@@ -2,7 +2,7 @@
  * The RLM limit flags (`--max-turns`, `--max-cost`, `--cell-timeout`, ...) as one table: their
  * `parseArgs` declarations, their help lines, and how each value becomes an `RlmOptions` field.
  */
-import type { RlmOptions } from "../rlm/options.ts";
+import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
 import { UsageError } from "./command.ts";
 
 type Unit = "count" | "seconds" | "dollars";
@@ -17,27 +17,27 @@ const LIMIT_FLAGS: Readonly<Record<string, LimitFlag>> = {
   "max-turns": {
     option: "maxTurns",
     unit: "count",
-    help: "root model turns before it must answer (default 30)",
+    help: "root model turns before it must answer",
   },
   "max-depth": {
     option: "maxDepth",
     unit: "count",
-    help: "recursion depth; 1 means plain sub-calls (default 1)",
+    help: "recursion depth; 1 means plain sub-calls",
   },
   "max-concurrency": {
     option: "maxConcurrency",
     unit: "count",
-    help: "model requests in flight at once (default 16)",
+    help: "model requests in flight at once",
   },
   "cell-timeout": {
     option: "cellTimeoutMs",
     unit: "seconds",
-    help: "compute seconds a code cell may take (default 120)",
+    help: "compute seconds a code cell may take",
   },
   "request-timeout": {
     option: "requestTimeoutMs",
     unit: "seconds",
-    help: "seconds per model request attempt (default 300)",
+    help: "seconds per model request attempt",
   },
   "max-tokens": {
     option: "maxTokens",
@@ -58,14 +58,21 @@ export const LIMIT_OPTIONS = Object.fromEntries(
   Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: "string" as const }]),
 ) as Record<keyof typeof LIMIT_FLAGS, { type: "string" }>;
 
-/** Help lines for the flags, aligned like the rest of a command's help. */
+/** Help lines for the flags, aligned like the rest of a command's help; defaults come from `DEFAULTS`. */
 export function limitFlagsHelp(suffix = ""): string {
   return Object.entries(LIMIT_FLAGS)
-    .map(([flag, { unit, help }]) => {
+    .map(([flag, { option, unit, help }]) => {
       const name = `--${flag} ${unit === "count" ? "N" : unit === "dollars" ? "USD" : "S"}`;
-      return `      ${name.padEnd(20)} ${help}${suffix}`;
+      return `      ${name.padEnd(20)} ${help}${defaultNote(option, unit)}${suffix}`;
     })
     .join("\n");
+}
+
+function defaultNote(option: keyof RlmOptions, unit: Unit): string {
+  const value: unknown = (DEFAULTS as Readonly<Record<string, unknown>>)[option];
+  if (typeof value !== "number") return "";
+  // Seconds flags set millisecond options (see parseValue), so their defaults are shown in seconds too.
+  return ` (default ${unit === "seconds" ? value / 1000 : value})`;
 }
 
 /** Sets the `RlmOptions` fields of the limit flags present in `values`; throws `UsageError` for a bad value. */

@@ -23,6 +23,7 @@ const runStart = (runId: string, depth: number): RlmEvent => ({
   parentCallId: undefined,
   prompt: "q",
   model: "m",
+  provider: undefined,
   subModel: "s",
   contextDescription: "",
   maxTurns: 30,

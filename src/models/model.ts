@@ -49,6 +49,8 @@ export interface CallOptions {
 export interface Model {
   /** The `provider/model` name users wrote, used in usage reports and traces. */
   readonly name: string;
+  /** The provider an adapter talks to (`openai`, `openrouter`...), for traces; absent on a caller's own model. */
+  readonly provider?: string | undefined;
   /**
    * Sends one request and resolves to the full reply. Adapters own retries (429, 5xx, timeouts) and
    * reject with `ModelCallError` once they give up, or `CancelledError` when `signal` aborts.

@@ -61,6 +61,7 @@ export function resolveModel(spec: ModelSpec, settings: ModelSettings = {}): Mod
   const price = findPrice(pricingTable(settings.pricing), spec);
   return new OpenAIModel({
     name: spec,
+    provider: providerName,
     modelId,
     baseURL,
     apiKey,

@@ -6,11 +6,11 @@
 import type { Ledger } from "../budget/ledger.ts";
 import type { RlmContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
-import type { Model } from "../models/model.ts";
+import type { Model, Usage } from "../models/model.ts";
 import type { HostCall, HostCallHandler, HostCallReply } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
 import { callModel } from "./call-model.ts";
-import type { RlmResult, SubcallRecord } from "./result.ts";
+import type { RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
 
 type Batch = { id: string; index: number; size: number } | undefined;
@@ -32,8 +32,6 @@ export interface HostCallScope {
   ledger: Ledger;
   /** Emits an event stamped with the calling run's id and depth. */
   emit: (event: RlmEventInput) => void;
-  /** Collects a record of each call for the trajectory. */
-  record: (record: SubcallRecord) => void;
   /** Runs a child RLM; `undefined` at the depth limit, where `rlm_query` is a plain sub-call. */
   runChild: ((request: ChildRequest) => Promise<RlmResult>) | undefined;
   /** Turns the calling run has left. */
@@ -114,17 +112,9 @@ async function subcall(
   const callId = tree.newId("call");
   const started = performance.now();
   scope.emit({ type: "subcall-start", callId, kind, model: model.name, prompt, batch });
-  const record: SubcallRecord = {
-    callId,
-    kind,
-    model: model.name,
-    prompt,
-    response: undefined,
-    error: undefined,
-    usage: undefined,
-    durationMs: 0,
-    child: undefined,
-  };
+  let response: string | undefined;
+  let error: string | undefined;
+  let usage: Usage | undefined;
   try {
     if (kind === "rlm_query" && scope.runChild) {
       const runChild = scope.runChild;
@@ -132,38 +122,36 @@ async function subcall(
         .childLimiter(scope.depth + 1)
         .run(() => runChild({ prompt, context, model, callId, signal }), signal);
       // The child's own calls carry its usage; its trajectory holds the subtree's totals.
-      record.child = child.trajectory;
-      record.response = child.answer;
+      response = child.answer;
     } else {
       const messages = [
         { role: "user" as const, content: context === undefined ? prompt : withContext(prompt, context) },
       ];
-      const response = await callModel(tree, {
+      const reply = await callModel(tree, {
         model,
         messages,
         depth: scope.depth + 1,
         ledger: scope.ledger,
         signal,
       });
-      record.usage = response.usage;
-      record.response = response.text;
+      usage = reply.usage;
+      response = reply.text;
     }
-    return record.response;
-  } catch (error) {
-    record.error = messageOf(error);
-    throw error;
+    return response;
+  } catch (failure) {
+    error = messageOf(failure);
+    throw failure;
   } finally {
-    record.durationMs = performance.now() - started;
-    scope.record(record);
+    const durationMs = performance.now() - started;
     scope.emit({
       type: "subcall-end",
       callId,
       kind,
       model: model.name,
-      response: record.response,
-      error: record.error,
-      usage: record.usage,
-      durationMs: record.durationMs,
+      response,
+      error,
+      usage,
+      durationMs,
       batch,
     });
   }

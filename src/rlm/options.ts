@@ -5,6 +5,8 @@ import { InvalidOptionError, ModelConfigError } from "../errors.ts";
 import type { Model } from "../models/model.ts";
 import type { PricingTable } from "../models/pricing.ts";
 import type { ModelSpec } from "../models/resolve-model.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
+import { readEnvironment } from "./environment.ts";
 
 export interface RlmOptions {
   /**
@@ -160,8 +162,18 @@ export interface RlmOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Replaces `fetch` for every model request (proxies, tests). */
   fetch?: typeof fetch;
+  /**
+   * Makes the REPL of each run instead of the built-in guests: called once per run, the root and every
+   * child, and the sandbox closed when that run ends. Its `language` must be the `repl` option's, which
+   * the prompts follow. Tests pass `() => scriptedSandbox([...])` from `rlm/testing` to drive the loop
+   * without booting an interpreter; with it, `start()`, `ready()` and `leaveWarm()` boot nothing, and
+   * `isolation`, `guestMemoryMb`, `keepWarmSeconds` and the snapshot cache go unused.
+   * @default a Pyodide or QuickJS guest per run, per `repl` and `isolation`
+   */
+  sandbox?: () => Sandbox;
 }
 
+/** Every default, in one table: `resolveOptions` applies them and the CLI help prints them. */
 export const DEFAULTS = Object.freeze({
   maxTurns: 30,
   maxDepth: 1,
@@ -175,6 +187,8 @@ export const DEFAULTS = Object.freeze({
   guestMemoryMb: 2048,
   keepWarmSeconds: 0,
   subcalls: true,
+  repl: "python",
+  isolation: "process",
 });
 
 /** Options after defaults, validation and reading the environment. */
@@ -210,18 +224,22 @@ export interface ResolvedOptions {
   logDir: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
   fetch: typeof fetch | undefined;
+  sandbox: (() => Sandbox) | undefined;
 }
 
-/** Applies defaults and checks every option; throws `InvalidOptionError` or `ModelConfigError`. */
-export function resolveOptions(
-  options: RlmOptions,
-  env: Readonly<Record<string, string | undefined>>,
-  defaultCacheDir: string,
-): ResolvedOptions {
+/**
+ * Applies defaults and checks every option, falling back to the environment (`options.env`, else
+ * `process.env`, read through `readEnvironment`); throws `InvalidOptionError` or `ModelConfigError`.
+ */
+export function resolveOptions(options: RlmOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) {
     throw new InvalidOptionError("options", options, "an object");
   }
-  const model = options.model ?? nonEmpty(env.RLM_MODEL);
+  const env = options.env ?? process.env;
+  if (typeof env !== "object" || env === null)
+    throw new InvalidOptionError("env", env, "an object of environment variables");
+  const fromEnv = readEnvironment(env);
+  const model = options.model ?? fromEnv.model;
   if (model === undefined) {
     throw new ModelConfigError(
       'No model is configured. Pass `model` (e.g. new RLM({ model: "openai/gpt-5-mini" })) or set RLM_MODEL, ' +
@@ -230,7 +248,7 @@ export function resolveOptions(
     );
   }
   checkModelSpec("model", model);
-  const subModel = options.subModel ?? nonEmpty(env.RLM_SUB_MODEL) ?? model;
+  const subModel = options.subModel ?? fromEnv.subModel ?? model;
   checkModelSpec("subModel", subModel);
   const otherModels = options.otherModels ?? [];
   if (!Array.isArray(otherModels))
@@ -240,7 +258,7 @@ export function resolveOptions(
     model,
     subModel,
     otherModels,
-    baseURL: optionalString("baseURL", options.baseURL) ?? nonEmpty(env.RLM_BASE_URL),
+    baseURL: optionalString("baseURL", options.baseURL) ?? fromEnv.baseURL,
     apiKey: optionalString("apiKey", options.apiKey),
     maxTurns: integer("maxTurns", options.maxTurns, DEFAULTS.maxTurns, 1),
     maxDepth: integer("maxDepth", options.maxDepth, DEFAULTS.maxDepth, 1),
@@ -269,21 +287,20 @@ export function resolveOptions(
       1000,
     ),
     systemPrompt: optionalString("systemPrompt", options.systemPrompt),
-    repl: oneOf("repl", options.repl, ["python", "javascript"] as const, "python"),
-    isolation: oneOf("isolation", options.isolation, ["process", "thread"] as const, "process"),
+    repl: oneOf("repl", options.repl, ["python", "javascript"] as const, DEFAULTS.repl),
+    isolation: oneOf("isolation", options.isolation, ["process", "thread"] as const, DEFAULTS.isolation),
     guestMemoryMb: integer("guestMemoryMb", options.guestMemoryMb, DEFAULTS.guestMemoryMb, 64),
     keepWarmSeconds: integer("keepWarmSeconds", options.keepWarmSeconds, DEFAULTS.keepWarmSeconds, 0),
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
     logDir:
-      options.logDir === false
-        ? undefined
-        : (optionalString("logDir", options.logDir) ?? nonEmpty(env.RLM_LOG_DIR)),
+      options.logDir === false ? undefined : (optionalString("logDir", options.logDir) ?? fromEnv.logDir),
     cacheDir:
       options.cacheDir === false
         ? undefined
-        : (optionalString("cacheDir", options.cacheDir) ?? defaultCacheDir),
+        : (optionalString("cacheDir", options.cacheDir) ?? fromEnv.cacheDir),
     env,
     fetch: options.fetch,
+    sandbox: optionalFunction("sandbox", options.sandbox, "a function that returns a Sandbox"),
   };
 }
 
@@ -325,13 +342,18 @@ function boolean(option: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
+function optionalFunction<T extends (...args: never[]) => unknown>(
+  option: string,
+  value: T | undefined,
+  expected: string,
+): T | undefined {
+  if (value === undefined || typeof value === "function") return value;
+  throw new InvalidOptionError(option, value, expected);
+}
+
 function optionalString(option: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value === "")
     throw new InvalidOptionError(option, value, "a non-empty string");
   return value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }

@@ -2,29 +2,9 @@
  * What a run returns: the answer, whether the model submitted it, why the run stopped, what it cost,
  * and the trajectory of everything it did (children nested under the sub-call that spawned them).
  */
-import type { UsageReport, UsageTotals } from "../budget/ledger.ts";
-import type { Usage } from "../models/model.ts";
-import type { ExecuteResult } from "../sandbox/sandbox.ts";
-
-/**
- * Why a run ended.
- * - `answered`: code or a FINAL form submitted an answer.
- * - `max-turns`: turns ran out; the answer is the model's best effort when asked to conclude.
- * - `cancelled`: the caller's signal aborted.
- * - `max-tokens`, `max-cost`, `max-time`: a limit of the run tree was reached.
- * - `max-errors`: `maxConsecutiveErrors` turns in a row produced nothing but errors.
- * Except for `answered` and `max-turns`, the answer is what the model had drafted in
- * `answer["content"]`, or empty.
- */
-export type StopReason =
-  "answered" | "max-turns" | "cancelled" | "max-tokens" | "max-cost" | "max-time" | "max-errors";
-
-/**
- * How the answer was produced: `answer-dict` (`answer["ready"] = True`), `final` (`FINAL(...)`, in code
- * or as text in the reply), `final-var` (`FINAL_VAR(...)`, in code or as text), `best-effort` (a last
- * model call once a limit stopped the run), `draft` (`answer["content"]` as set, without `ready`).
- */
-export type AnswerSource = "answer-dict" | "final" | "final-var" | "best-effort" | "draft" | "none";
+import type { UsageReport } from "../budget/ledger.ts";
+import { RlmError } from "../errors.ts";
+import type { AnswerSource, StopReason, Trajectory } from "../trace/trajectory.ts";
 
 export interface RlmResult {
   answer: string;
@@ -46,50 +26,17 @@ export interface RlmResult {
   trajectoryFile?: string | undefined;
 }
 
-export interface Trajectory {
-  runId: string;
-  depth: number;
-  prompt: string;
-  model: string;
-  /** The description of the context the model was given. */
-  contextDescription: string;
-  turns: TurnRecord[];
-  /** The best-effort reply asked for when turns ran out. */
-  finalReply: ModelCallRecord | undefined;
-  /** Usage of this run and everything beneath it, set when the run ends. */
-  usage: UsageTotals | undefined;
-}
+/**
+ * A run failed part-way. `partial` holds everything the run had when it failed: the best answer so far,
+ * the usage already spent and the trajectory, so nothing is lost. Its code is the cause's when the
+ * cause is an `RlmError` (a model that failed for good: `RLM_MODEL_CALL_FAILED`), else `RLM_RUN_FAILED`.
+ */
+export class RunFailedError extends RlmError {
+  readonly partial: RlmResult;
 
-export interface ModelCallRecord {
-  text: string;
-  usage: Usage;
-  /** @unit milliseconds */
-  durationMs: number;
-}
-
-export interface TurnRecord {
-  turn: number;
-  reply: ModelCallRecord;
-  blocks: BlockRecord[];
-}
-
-export interface BlockRecord {
-  code: string;
-  result: ExecuteResult;
-  subcalls: SubcallRecord[];
-}
-
-export interface SubcallRecord {
-  callId: string;
-  kind: "llm_query" | "rlm_query";
-  model: string;
-  prompt: string;
-  /** The reply, when the call succeeded. */
-  response: string | undefined;
-  error: string | undefined;
-  usage: Usage | undefined;
-  /** @unit milliseconds */
-  durationMs: number;
-  /** The child run, when `rlm_query` spawned one. */
-  child: Trajectory | undefined;
+  constructor(message: string, partial: RlmResult, options?: { cause?: unknown }) {
+    const cause = options?.cause;
+    super(RlmError.isInstance(cause) ? cause.code : "RLM_RUN_FAILED", message, options);
+    this.partial = partial;
+  }
 }

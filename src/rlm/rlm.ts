@@ -13,16 +13,17 @@ import { Ledger } from "../budget/ledger.ts";
 import { Limiter } from "../budget/limiter.ts";
 import { validateContext } from "../context/context.ts";
 import type { ContextNotes } from "../context/describe-context.ts";
-import { InvalidOptionError, RunFailedError, type BudgetExceededError } from "../errors.ts";
+import { InvalidOptionError, type BudgetExceededError } from "../errors.ts";
 import { findPrice, pricingTable, type PricingTable } from "../models/pricing.ts";
 import { ModelRegistry } from "../models/model-registry.ts";
+import type { Model } from "../models/model.ts";
 import { createSandbox, sharedRuntime, type SandboxSettings } from "../sandbox/create-sandbox.ts";
 import type { EventSink } from "../trace/events.ts";
+import { TrajectoryBuilder } from "../trace/trajectory-builder.ts";
 import { TrajectoryWriter } from "../trace/trajectory-writer.ts";
 import { createRlmStream, EventQueue, type RlmStream } from "./event-stream.ts";
-import { defaultCacheDir } from "./environment.ts";
 import { resolveOptions, type ResolvedOptions, type RlmOptions } from "./options.ts";
-import type { RlmResult } from "./result.ts";
+import { RunFailedError, type RlmResult } from "./result.ts";
 import { runRlm } from "./run-rlm.ts";
 
 export interface CompletionRequest {
@@ -52,8 +53,7 @@ export class RLM {
 
   /** Validates options and resolves models now, so configuration errors surface before any run. */
   constructor(options: RlmOptions = {}) {
-    const env = options.env ?? process.env;
-    this.#options = resolveOptions(options, env, defaultCacheDir(env));
+    this.#options = resolveOptions(options);
     const o = this.#options;
     this.#models = new ModelRegistry(
       { root: o.model, sub: o.subModel, others: o.otherModels },
@@ -101,17 +101,25 @@ export class RLM {
     return this.#models.sub.name;
   }
 
+  /** The root model as configured, to call directly (a baseline without the loop, a health check). */
+  get rootModel(): Model {
+    return this.#models.root;
+  }
+
   /**
    * Boots a guest for the next run now, so it is ready by the time the run's first cell is; it is not
    * replaced when taken. Optional: runs boot their own guest while the model thinks. The boot runs in
-   * the background and keeps nothing alive.
+   * the background and keeps nothing alive. With the `sandbox` option there is no guest to boot, and it
+   * does nothing.
    */
   start(): void {
+    if (this.#options.sandbox) return;
     sharedRuntime(this.#sandbox).prewarm(1);
   }
 
-  /** `start()`, then resolves once the guest is booted and waiting. */
+  /** `start()`, then resolves once the guest is booted and waiting (at once with the `sandbox` option). */
   async ready(): Promise<void> {
+    if (this.#options.sandbox) return;
     this.start();
     await sharedRuntime(this.#sandbox).warm();
   }
@@ -119,9 +127,10 @@ export class RLM {
   /**
    * With `keepWarmSeconds`, leaves a guest host booting for the next process with the same settings to
    * adopt, unless one already waits; it exits after `keepWarmSeconds` unadopted. The CLI calls this as it
-   * ends. It holds nothing of this process open.
+   * ends. It holds nothing of this process open. Nothing is left with the `sandbox` option.
    */
   async leaveWarm(): Promise<void> {
+    if (this.#options.sandbox) return;
     await sharedRuntime(this.#sandbox).leaveStandby();
   }
 
@@ -172,9 +181,14 @@ export class RLM {
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
       throw new InvalidOptionError("seed", request.seed, "an integer from 0 to 4294967295");
     const options = this.#options;
-    const writer = options.logDir ? new TrajectoryWriter({ dir: options.logDir }) : undefined;
-    const sinks = [writer?.onEvent, request.onEvent, extraSink].filter((sink) => sink !== undefined);
+    // The one fold of the tree's events: results and the trajectory file are both read from it.
+    const trajectories = new TrajectoryBuilder();
+    const writer = options.logDir
+      ? new TrajectoryWriter({ dir: options.logDir, builder: trajectories })
+      : undefined;
+    const sinks = [request.onEvent, extraSink].filter((sink) => sink !== undefined);
     const emit: EventSink = (event) => {
+      trajectories.onEvent(event);
       for (const sink of sinks) {
         try {
           sink(event);
@@ -218,9 +232,15 @@ export class RLM {
             if (!limiter) childLimiters.set(depth, (limiter = new Limiter(options.maxConcurrentChildren)));
             return limiter;
           },
-          createSandbox: () => createSandbox(sandbox),
+          createSandbox: options.sandbox ?? (() => createSandbox(sandbox)),
           retire: (finished) => retiring.push(finished.close().catch(() => {})),
           emit,
+          trajectory: (runId) => {
+            const trajectory = trajectories.get(runId);
+            if (!trajectory)
+              throw new Error(`No trajectory for run ${runId}: its run-start was never emitted.`);
+            return trajectory;
+          },
           signal: controller.signal,
           trip,
           newId: (prefix) => `${prefix}_${randomBytes(4).toString("hex")}`,

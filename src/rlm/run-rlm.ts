@@ -7,7 +7,7 @@ import { raceAbort } from "../abort.ts";
 import { describeContext, type ContextNotes } from "../context/describe-context.ts";
 import type { RlmContext } from "../context/context.ts";
 import type { Ledger } from "../budget/ledger.ts";
-import { BudgetExceededError, CancelledError, RlmError, RunFailedError, messageOf } from "../errors.ts";
+import { BudgetExceededError, CancelledError, RlmError, messageOf } from "../errors.ts";
 import type { ChatMessage, Model } from "../models/model.ts";
 import type { ExecuteResult, Sandbox, SubmitForm } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
@@ -23,14 +23,8 @@ import {
   systemPrompt,
   turnFeedback,
 } from "./prompts.ts";
-import type {
-  AnswerSource,
-  BlockRecord,
-  ModelCallRecord,
-  RlmResult,
-  StopReason,
-  Trajectory,
-} from "./result.ts";
+import type { AnswerSource, StopReason } from "../trace/trajectory.ts";
+import { RunFailedError, type RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
 
 /** A child's prompt longer than this stays only in its context; its question points there. */
@@ -82,7 +76,8 @@ class Run {
   readonly #runId: string;
   readonly #started = performance.now();
   readonly #signal: AbortSignal;
-  readonly #trajectory: Trajectory;
+  /** What the model is told about the context. */
+  readonly #description: string;
   readonly #messages: ChatMessage[];
   readonly #dialect: Dialect;
   #sandbox: Sandbox | undefined;
@@ -124,16 +119,7 @@ class Run {
       { role: "system", content: system },
       { role: "user", content: firstMessage(description, request.prompt, this.#dialect) },
     ];
-    this.#trajectory = {
-      runId: this.#runId,
-      depth: request.depth,
-      prompt: request.prompt,
-      model: request.model.name,
-      contextDescription: description,
-      turns: [],
-      finalReply: undefined,
-      usage: undefined,
-    };
+    this.#description = description;
   }
 
   async run(): Promise<RlmResult> {
@@ -144,8 +130,9 @@ class Run {
       parentCallId: this.#request.parentCallId,
       prompt: this.#request.prompt,
       model: this.#request.model.name,
+      provider: this.#request.model.provider,
       subModel: this.#tree.models.sub.name,
-      contextDescription: this.#trajectory.contextDescription,
+      contextDescription: this.#description,
       maxTurns: options.maxTurns,
       maxDepth: options.maxDepth,
       repl: options.repl,
@@ -218,8 +205,6 @@ class Run {
     const reply = await this.#callModel(turn, false);
     this.#messages.push({ role: "assistant", content: reply.text });
     const parsed = parseReply(reply.text, this.#dialect.runnableTags);
-    const blocks: BlockRecord[] = [];
-    this.#trajectory.turns.push({ turn, reply, blocks });
     const outputs: string[] = [];
     let skipped = 0;
     let cleanBlocks = 0;
@@ -229,15 +214,13 @@ class Run {
         continue;
       }
       this.#emit({ type: "code-start", turn, block: index, blocks: parsed.code.length, code });
-      const block = await this.#execute(code);
-      blocks.push(block);
-      this.#emit({ type: "code-result", turn, block: index, code, result: block.result });
-      outputs.push(formatBlockOutput(index, parsed.code.length, block.result));
-      if (!block.result.error) cleanBlocks++;
-      if (block.result.answerDraft !== undefined) this.#draft = block.result.answerDraft;
-      if (block.result.submitted)
-        this.#accept(block.result.submitted.answer, SOURCE_OF[block.result.submitted.via]);
-      if (block.result.cancelled) throw new CancelledError(undefined, { cause: this.#signal.reason });
+      const result = await this.#execute(code);
+      this.#emit({ type: "code-result", turn, block: index, code, result });
+      outputs.push(formatBlockOutput(index, parsed.code.length, result));
+      if (!result.error) cleanBlocks++;
+      if (result.answerDraft !== undefined) this.#draft = result.answerDraft;
+      if (result.submitted) this.#accept(result.submitted.answer, SOURCE_OF[result.submitted.via]);
+      if (result.cancelled) throw new CancelledError(undefined, { cause: this.#signal.reason });
     }
     if (!this.#submitted && parsed.final) await this.#acceptFinal(parsed.final, outputs);
     if (this.#submitted) return;
@@ -255,12 +238,9 @@ class Run {
       return;
     }
     // FINAL_VAR(name) written as text: let the REPL's own FINAL_VAR resolve it, so both forms agree.
-    const block = await this.#execute(`FINAL_VAR(${final.expression})`);
-    if (block.result.submitted) this.#accept(block.result.submitted.answer, "final-var");
-    else
-      outputs.push(
-        `FINAL_VAR(${final.expression}) did not submit:\n${formatBlockOutput(0, 1, block.result)}`,
-      );
+    const result = await this.#execute(`FINAL_VAR(${final.expression})`);
+    if (result.submitted) this.#accept(result.submitted.answer, "final-var");
+    else outputs.push(`FINAL_VAR(${final.expression}) did not submit:\n${formatBlockOutput(0, 1, result)}`);
   }
 
   #accept(answer: string, source: AnswerSource): void {
@@ -270,17 +250,16 @@ class Run {
     this.#emit({ type: "answer", answer, submitted: true, source });
   }
 
-  async #execute(code: string): Promise<BlockRecord> {
+  async #execute(code: string): Promise<ExecuteResult> {
     // A cancelled run does not wait for its guest to finish booting, nor starts anything on it.
     await raceAbort(
       this.#ready,
       this.#signal,
       () => new CancelledError(undefined, { cause: this.#signal.reason }),
     );
-    const block: BlockRecord = { code, result: undefined as unknown as ExecuteResult, subcalls: [] };
     const { options } = this.#tree;
     const depth = this.#request.depth;
-    block.result = await (this.#sandbox as Sandbox).execute(code, {
+    return await (this.#sandbox as Sandbox).execute(code, {
       timeoutMs: options.cellTimeoutMs,
       maxOutputChars: options.maxOutputChars,
       signal: this.#signal,
@@ -289,12 +268,10 @@ class Run {
         depth,
         ledger: this.#request.ledger,
         emit: (event) => this.#emit(event),
-        record: (record) => block.subcalls.push(record),
         runChild: depth + 1 < options.maxDepth ? (child) => this.#runChild(child) : undefined,
         turnsLeft: () => options.maxTurns - this.#turns,
       }),
     });
-    return block;
   }
 
   /**
@@ -317,7 +294,7 @@ class Run {
     });
   }
 
-  async #callModel(turn: number, bestEffort: boolean): Promise<ModelCallRecord> {
+  async #callModel(turn: number, bestEffort: boolean): Promise<{ text: string }> {
     const model = this.#request.model;
     const started = performance.now();
     const response = await callModel(this.#tree, {
@@ -340,7 +317,6 @@ class Run {
     this.#stopReason = "max-turns";
     this.#messages.push({ role: "user", content: bestEffortRequest(this.#request.prompt) });
     const reply = await this.#callModel(this.#turns + 1, true);
-    this.#trajectory.finalReply = reply;
     const parsed = parseReply(reply.text, this.#dialect.runnableTags);
     this.#answer = parsed.final?.kind === "final" ? parsed.final.text : reply.text.trim();
     this.#source = "best-effort";
@@ -349,7 +325,6 @@ class Run {
 
   #result(): RlmResult {
     const usage = this.#request.ledger.report();
-    this.#trajectory.usage = usage.total;
     return {
       answer: this.#answer,
       submitted: this.#submitted,
@@ -360,7 +335,8 @@ class Run {
       turns: this.#turns,
       durationMs: performance.now() - this.#started,
       runId: this.#runId,
-      trajectory: this.#trajectory,
+      // Built from this run's events; the `run-end` still to come completes it.
+      trajectory: this.#tree.trajectory(this.#runId),
     };
   }
 

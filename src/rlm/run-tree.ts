@@ -8,6 +8,7 @@ import type { BudgetExceededError } from "../errors.ts";
 import type { ModelRegistry } from "../models/model-registry.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { EventSink } from "../trace/events.ts";
+import type { Trajectory } from "../trace/trajectory.ts";
 import type { ResolvedOptions } from "./options.ts";
 
 export interface RunTree {
@@ -27,6 +28,8 @@ export interface RunTree {
    */
   retire: (sandbox: Sandbox) => void;
   emit: EventSink;
+  /** A run's trajectory as the tree's events have built it so far (live; complete once it ended). */
+  trajectory: (runId: string) => Trajectory;
   /** Aborts everything in the tree: the caller's signal, or a limit reached. */
   signal: AbortSignal;
   /** Ends the whole tree because a limit was reached; the first call wins. */

@@ -5,8 +5,8 @@
  */
 import type { UsageReport } from "../budget/ledger.ts";
 import type { ChatMessage, Usage } from "../models/model.ts";
-import type { AnswerSource, StopReason } from "../rlm/result.ts";
 import type { ExecuteResult } from "../sandbox/sandbox.ts";
+import type { AnswerSource, StopReason } from "./trajectory.ts";
 
 interface EventBase {
   runId: string;
@@ -23,6 +23,11 @@ export type RlmEvent = EventBase &
         parentCallId: string | undefined;
         prompt: string;
         model: string;
+        /**
+         * The provider behind the root model (`"openai"` for the built-in adapter), or undefined
+         * for a user-supplied `Model` that does not say.
+         */
+        provider: string | undefined;
         subModel: string;
         contextDescription: string;
         maxTurns: number;

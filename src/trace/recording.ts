@@ -10,15 +10,25 @@
  *   the context, `root_prompt` the question), then iteration lines with `response`,
  *   `code_blocks[].code`, `code_blocks[].result.{stdout, stderr, locals, rlm_calls[].{prompt, response}}`
  *   and `final_answer`. Without a `run_context` line, a string `locals.context` is taken as the context.
+ *
+ * Both are parsed through the schemas of `trajectory-schema.ts` (one parse), then mapped: a line that
+ * fails its schema is refused with the line and field named, never guessed at.
  */
 import { createHash } from "node:crypto";
 import type { RlmContext } from "../context/context.ts";
 import { RlmError } from "../errors.ts";
 import { UNKNOWN_USAGE, type Usage } from "../models/model.ts";
 import { TRAJECTORY_FORMAT } from "./trajectory-file.ts";
+import {
+  readTrajectoryLines,
+  type IterationLine,
+  type MetadataLine,
+  type RlmCallLine,
+  type RunContextLine,
+} from "./trajectory-schema.ts";
 import { codePointLength } from "../code-points.ts";
 
-/** A trajectory file that cannot be replayed: not JSON lines, no metadata, no iterations. */
+/** A trajectory file that cannot be replayed: not JSON lines, no metadata, a line not in the format, no iterations. */
 export class TrajectoryReadError extends RlmError {
   constructor(message: string) {
     super("RLM_TRAJECTORY_UNREADABLE", message);
@@ -103,31 +113,20 @@ export interface Recording {
   skippedLines: number;
 }
 
-type Json = Record<string, unknown>;
-
 /** Reads a trajectory file's text. Throws `TrajectoryReadError` naming what is wrong. */
 export function readRecording(text: string): Recording {
-  let metadata: Json | undefined;
-  let runContext: Json | undefined;
-  const iterations: Json[] = [];
-  let skippedLines = 0;
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    let entry: unknown;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      skippedLines++;
-      continue;
-    }
-    if (!isObject(entry)) continue;
-    if (entry.type === "metadata") metadata ??= entry;
-    else if (entry.type === "run_context") runContext ??= entry;
-    else if (entry.type === "iteration") iterations.push(entry);
-  }
+  const { metadata, runContext, iterations, skipped } = readTrajectoryLines(text);
+  const invalid = skipped.find((line) => line.reason === "invalid");
   if (!metadata) {
     throw new TrajectoryReadError(
-      'This is not a trajectory file: no line has "type": "metadata". Pass a .jsonl file written with --log-dir (or logDir), or by the reference implementation\'s logger.',
+      invalid?.type === "metadata"
+        ? `This trajectory file cannot be read: its metadata line (${invalid.problem}) does not match the trajectory format. Fix that field, or record the run again with --log-dir (or logDir).`
+        : 'This is not a trajectory file: no line has "type": "metadata". Pass a .jsonl file written with --log-dir (or logDir), or by the reference implementation\'s logger.',
+    );
+  }
+  if (invalid) {
+    throw new TrajectoryReadError(
+      `This trajectory file cannot be replayed: its ${invalid.type ?? ""} line ${invalid.line} does not match the trajectory format (${invalid.detail}). Fix that field, or record the run again with --log-dir (or logDir).`,
     );
   }
   if (iterations.length === 0) {
@@ -136,135 +135,109 @@ export function readRecording(text: string): Recording {
     );
   }
   const ours = metadata.format === TRAJECTORY_FORMAT;
-  const root = readRun(metadata, iterations, ours);
-  const context = ours ? undefined : referenceContext(runContext, iterations);
   return {
     layout: ours ? "rlm" : "reference",
-    root,
+    root: readRun(metadata, iterations, ours),
     maxDepth: ours ? (positive(metadata.max_depth) ?? 1) : 1,
     maxTurns: positive(metadata.max_iterations),
-    repl: ours && metadata.repl === "javascript" ? "javascript" : "python",
-    subModel: ours ? str(metadata.sub_model) : undefined,
+    repl: ours ? metadata.repl : "python",
+    subModel: ours ? metadata.sub_model : undefined,
     maxOutputChars: ours ? positive(metadata.max_output_chars) : undefined,
     cellTimeoutMs: ours ? positive(metadata.cell_timeout_ms) : undefined,
     seed: ours ? seedOf(metadata.seed) : undefined,
-    context,
-    question: str(runContext?.root_prompt),
-    skippedLines,
+    context: ours ? undefined : referenceContext(runContext, iterations),
+    question: runContext?.root_prompt ?? undefined,
+    // Lines cut short; a line of a type this version does not read (a newer writer's) is passed over.
+    skippedLines: skipped.filter((line) => line.reason === "not-json").length,
   };
 }
 
-function readRun(metadata: Json, lines: readonly Json[], ours: boolean): RecordedRun {
+function readRun(metadata: MetadataLine, lines: readonly IterationLine[], ours: boolean): RecordedRun {
   const turns = lines
     // A run that ended before its first reply has one empty line that only carries `run_end`.
-    .filter(
-      (line) =>
-        !(line.response === "" && Array.isArray(line.prompt) && line.prompt.length === 0 && line.run_end),
-    )
+    .filter((line) => !(line.response === "" && line.prompt.length === 0 && line.run_end))
     .map((line, i) => readTurn(line, i + 1, ours));
   const last = lines.at(-1);
-  const finalAnswer = [...lines]
-    .reverse()
-    .map((line) => line.final_answer)
-    .find((a) => typeof a === "string");
   return {
-    runId: str(metadata.run_id) ?? "root",
-    depth: typeof metadata.depth === "number" ? metadata.depth : 0,
-    question: str(metadata.question),
-    model: str(metadata.root_model),
-    contextDescription: str(metadata.context_description),
+    runId: metadata.run_id,
+    depth: metadata.depth,
+    // The reference implementation's metadata has neither; the schema's defaults are not the run's.
+    question: ours ? metadata.question : undefined,
+    model: metadata.root_model,
+    contextDescription: ours ? metadata.context_description : undefined,
     turns,
-    finalAnswer: typeof finalAnswer === "string" ? finalAnswer : undefined,
-    ended: ours ? isObject(last?.run_end) : typeof last?.final_answer === "string",
+    finalAnswer: lines.findLast((line) => line.final_answer !== null)?.final_answer ?? undefined,
+    ended: ours ? last?.run_end !== undefined : (last?.final_answer ?? null) !== null,
   };
 }
 
-function readTurn(line: Json, iteration: number, ours: boolean): RecordedTurn {
-  const prompt = Array.isArray(line.prompt) ? line.prompt.filter(isObject) : [];
-  const firstUser = prompt.find((message) => message.role === "user");
-  const blocks = (Array.isArray(line.code_blocks) ? line.code_blocks : []).filter(isObject).map((block) => {
-    const result = isObject(block.result) ? block.result : {};
-    const stdout = str(result.stdout) ?? "";
-    const error = isObject(result.error) ? str(result.error.type) : undefined;
-    return {
-      code: str(block.code) ?? "",
-      stdout,
-      // Never less than what the file shows (an edited file may not have updated the count).
-      stdoutChars: Math.max(num(result.stdout_chars) ?? 0, codePointLength(stdout)),
-      errorType: error,
-      calls: (Array.isArray(result.rlm_calls) ? result.rlm_calls : [])
-        .filter(isObject)
-        .map((call) => readCall(call, ours)),
-    };
-  });
-  const usage = isObject(line.usage) ? line.usage : {};
+function readTurn(line: IterationLine, iteration: number, ours: boolean): RecordedTurn {
+  const firstUser = line.prompt.find((message) => message.role === "user");
+  const blocks = line.code_blocks.map(({ code, result }) => ({
+    code,
+    stdout: result.stdout,
+    // Never less than what the file shows (an edited file may not have updated the count).
+    stdoutChars: Math.max(result.stdout_chars ?? 0, codePointLength(result.stdout)),
+    errorType: result.error?.type,
+    calls: result.rlm_calls.map((call) => readCall(call, ours)),
+  }));
   return {
     iteration,
-    response: str(line.response) ?? "",
+    response: line.response,
     usage: {
-      inputTokens: num(usage.prompt_tokens) ?? num(line.prompt_tokens),
-      outputTokens: num(usage.completion_tokens) ?? num(line.completion_tokens),
-      cachedInputTokens: num(usage.cached_tokens),
-      costUsd: num(usage.cost_usd),
+      inputTokens: line.usage.prompt_tokens ?? line.prompt_tokens ?? undefined,
+      outputTokens: line.usage.completion_tokens ?? line.completion_tokens ?? undefined,
+      cachedInputTokens: line.usage.cached_tokens ?? undefined,
+      costUsd: line.usage.cost_usd ?? undefined,
     },
     blocks,
     // Our turn 1 holds the first message itself; a reference prompt holds the whole history.
-    firstUserMessage: iteration === 1 || !ours ? str(firstUser?.content) : undefined,
-    bestEffort: line.best_effort === true,
+    firstUserMessage: iteration === 1 || !ours ? firstUser?.content : undefined,
+    bestEffort: line.best_effort,
   };
 }
 
-function readCall(call: Json, ours: boolean): RecordedCall {
+function readCall(call: RlmCallLine, ours: boolean): RecordedCall {
   const prompt = promptText(call.prompt);
-  const child =
-    isObject(call.child) && isObject(call.child.metadata) && Array.isArray(call.child.iterations)
-      ? readRun(call.child.metadata, call.child.iterations.filter(isObject), ours)
-      : undefined;
-  const model = str(call.root_model);
-  const summary =
-    isObject(call.usage_summary) && isObject(call.usage_summary.model_usage_summaries)
-      ? Object.values(call.usage_summary.model_usage_summaries).find(isObject)
-      : undefined;
+  const summary = Object.values(call.usage_summary.model_usage_summaries)[0];
   return {
-    kind: call.kind === "llm_query" || call.kind === "rlm_query" ? call.kind : undefined,
-    model,
+    kind: call.kind,
+    model: call.root_model,
     prompt,
-    promptChars: typeof call.prompt_chars === "number" ? call.prompt_chars : prompt.length,
-    promptSha256: str(call.prompt_sha256) ?? sha256(prompt),
-    response: typeof call.response === "string" ? call.response : JSON.stringify(call.response ?? ""),
-    error: str(call.error),
+    promptChars: call.prompt_chars ?? prompt.length,
+    promptSha256: call.prompt_sha256 ?? sha256(prompt),
+    response: call.response,
+    error: call.error,
     usage: {
       ...UNKNOWN_USAGE,
-      inputTokens: num(call.prompt_tokens) ?? num(summary?.total_input_tokens),
-      outputTokens: num(call.completion_tokens) ?? num(summary?.total_output_tokens),
-      costUsd: num(call.cost_usd),
+      inputTokens: call.prompt_tokens ?? summary?.total_input_tokens ?? undefined,
+      outputTokens: call.completion_tokens ?? summary?.total_output_tokens ?? undefined,
+      costUsd: call.cost_usd ?? undefined,
     },
-    child,
+    child: call.child ? readRun(call.child.metadata, call.child.iterations, ours) : undefined,
   };
 }
 
 /** A reference prompt may be a list of messages; our engine sends one string, its last user message. */
-function promptText(prompt: unknown): string {
+function promptText(prompt: RlmCallLine["prompt"]): string {
   if (typeof prompt === "string") return prompt;
   if (Array.isArray(prompt)) {
-    const user = prompt
-      .filter(isObject)
-      .filter((message) => message.role === "user")
-      .at(-1);
-    if (typeof user?.content === "string") return user.content;
+    const content = prompt.findLast((message) => message.role === "user")?.content;
+    if (typeof content === "string") return content;
   }
-  return JSON.stringify(prompt ?? "");
+  return JSON.stringify(prompt);
 }
 
-function referenceContext(runContext: Json | undefined, iterations: readonly Json[]): RlmContext | undefined {
-  const payload = runContext?.prompt;
-  if (typeof payload === "string" || isObject(payload) || Array.isArray(payload))
-    return payload as RlmContext;
+/** The `run_context` line's context, else a string variable `context` (the reference REPL's). */
+function referenceContext(
+  runContext: RunContextLine | undefined,
+  iterations: readonly IterationLine[],
+): RlmContext | undefined {
+  if (runContext?.prompt != null) return runContext.prompt;
   for (const line of iterations) {
-    for (const block of Array.isArray(line.code_blocks) ? line.code_blocks.filter(isObject) : []) {
-      const locals =
-        isObject(block.result) && isObject(block.result.locals) ? block.result.locals : undefined;
-      if (typeof locals?.context === "string") return locals.context;
+    for (const block of line.code_blocks) {
+      const context = block.result.locals.context?.value;
+      if (typeof context === "string") return context;
     }
   }
   return undefined;
@@ -275,24 +248,10 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+function seedOf(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value >= 0 && value < 2 ** 32 ? value : undefined;
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-function seedOf(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 2 ** 32
-    ? value
-    : undefined;
-}
-
-function positive(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : undefined;
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined;
 }

@@ -1,63 +1,58 @@
 /**
- * Writes trajectory files from a run's events, as the run goes. Each run (root and children) has its own
- * file with a single writer; the line of the turn in progress is rewritten in place after each reply and
- * each finished block, so a crash leaves everything up to the last finished block on disk. Writes are
- * synchronous so each line lands in one system call, in event order.
+ * Writes trajectory files as a run goes: a serializer of the `TrajectoryBuilder` fold. Each run (root
+ * and children) has its own file with a single writer; the line of the turn in progress is rewritten
+ * after each reply and each finished block, so a crash leaves everything up to the last finished block
+ * on disk.
  *
  * A failure to write (disk full, permissions) never breaks the run: the writer stops writing and
  * reports the error in `error`.
  */
 import { createHash } from "node:crypto";
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { formatCount } from "../format-count.ts";
+import type { Usage } from "../models/model.ts";
 import type { RlmEvent } from "./events.ts";
+import { RewritableJsonlFile } from "./jsonl-file.ts";
+import { TrajectoryBuilder } from "./trajectory-builder.ts";
 import {
   MAX_TRACE_PROMPT_CHARS,
   TRAJECTORY_FORMAT,
-  type BlockResultLine,
+  type ChildLine,
   type IterationLine,
   type MetadataLine,
   type RlmCallLine,
+  type RunEndLine,
   type UsageLine,
 } from "./trajectory-file.ts";
-import type { Usage } from "../models/model.ts";
-import { formatCount } from "../format-count.ts";
+import type { BlockRecord, ModelCallRecord, SubcallRecord, Trajectory } from "./trajectory.ts";
 
 export interface TrajectoryWriterOptions {
   /** Folder for the files; created if missing. */
   dir: string;
-  /** `Date` for file names and timestamps (tests pass a fixed one). */
+  /** `Date` for file names (tests pass a fixed one). */
   now?: () => Date;
-}
-
-type SubcallStart = Extract<RlmEvent, { type: "subcall-start" }>;
-
-interface RunFile {
-  path: string;
-  fd: number | undefined;
-  metadata: MetadataLine;
-  iterations: IterationLine[];
-  /** Byte offset where the line of the turn in progress starts. */
-  lineStart: number;
-  /** Bytes of that line as last written. */
-  lineBytes: number;
-  turnStarted: number;
-  /** Sub-calls of the block running now, by call id, in the order they started. */
-  calls: Map<string, { start: SubcallStart; line: RlmCallLine | undefined }>;
-  /** Children that ended, by the call id that spawned them. */
-  children: Map<string, RunFile>;
+  /** The fold to serialize, when the caller already keeps one; else the writer folds its own. */
+  builder?: TrajectoryBuilder;
 }
 
 export class TrajectoryWriter {
   readonly #dir: string;
   readonly #now: () => Date;
-  readonly #runs = new Map<string, RunFile>();
+  readonly #builder: TrajectoryBuilder;
+  readonly #owned: boolean;
+  /** Files of runs still going, by run id. */
+  readonly #files = new Map<string, RewritableJsonlFile>();
+  /** Every run's file path, by run id: a parent's line names its children's files. */
+  readonly #paths = new Map<string, string>();
   #rootPath: string | undefined;
   #error: Error | undefined;
 
   constructor(options: TrajectoryWriterOptions) {
     this.#dir = options.dir;
     this.#now = options.now ?? (() => new Date());
+    this.#owned = options.builder === undefined;
+    this.#builder = options.builder ?? new TrajectoryBuilder();
+    this.#builder.listen((event, trajectory) => this.#write(event, trajectory));
   }
 
   /** The root run's file, once the run has started. */
@@ -70,199 +65,203 @@ export class TrajectoryWriter {
     return this.#error;
   }
 
-  /** The event sink to pass to a run. */
+  /** The event sink to pass to a run, when the writer folds its own events. */
   readonly onEvent = (event: RlmEvent): void => {
-    if (this.#error) return;
-    try {
-      this.#handle(event);
-    } catch (error) {
-      this.#error = error instanceof Error ? error : new Error(String(error));
-      for (const run of this.#runs.values()) this.#close(run);
-    }
+    if (this.#owned) this.#builder.onEvent(event);
   };
 
-  #handle(event: RlmEvent): void {
+  #write(event: RlmEvent, t: Trajectory): void {
+    if (this.#error) return;
+    try {
+      this.#serialize(event, t);
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error));
+      for (const file of this.#files.values()) file.close();
+      this.#files.clear();
+    }
+  }
+
+  #serialize(event: RlmEvent, t: Trajectory): void {
     if (event.type === "run-start") {
-      this.#start(event);
+      const file = new RewritableJsonlFile(this.#pathFor(t));
+      this.#files.set(t.runId, file);
+      this.#paths.set(t.runId, file.path);
+      file.append(metadataLine(t));
       return;
     }
-    const run = this.#runs.get(event.runId);
-    if (!run) return;
+    const file = this.#files.get(t.runId);
+    if (!file) return;
     switch (event.type) {
-      case "model-reply": {
-        this.#finishLine(run);
-        run.turnStarted = event.time - event.durationMs;
-        run.iterations.push({
-          type: "iteration",
-          iteration: run.iterations.length + 1,
-          timestamp: new Date(event.time).toISOString(),
-          run_id: event.runId,
-          depth: event.depth,
-          prompt: event.prompt.map((m) => ({ role: m.role, content: m.content })),
-          prompt_is_delta: run.iterations.length > 0,
-          response: event.text,
-          code_blocks: [],
-          final_answer: null,
-          iteration_time: event.durationMs / 1000,
-          prompt_tokens: event.usage.inputTokens ?? null,
-          completion_tokens: event.usage.outputTokens ?? null,
-          usage: usageLine(event.usage),
-          best_effort: event.bestEffort,
-        });
-        this.#writeLine(run);
+      case "model-reply":
+        file.append(this.#lastLine(t));
         return;
-      }
-      case "subcall-start":
-        run.calls.set(event.callId, { start: event, line: undefined });
+      case "code-result":
+      case "answer":
+        if (t.turns.length > 0 || t.finalReply) file.rewriteLast(this.#lastLine(t));
         return;
-      case "subcall-end": {
-        const call = run.calls.get(event.callId);
-        if (!call) return;
-        const child = run.children.get(event.callId);
-        call.line = callLine(call.start, event, child, dirname(run.path));
+      case "run-end":
+        if (t.turns.length > 0 || t.finalReply) file.rewriteLast(this.#lastLine(t));
+        else file.append(this.#lastLine(t));
+        file.close();
+        this.#files.delete(t.runId);
         return;
-      }
-      case "code-result": {
-        const iteration = run.iterations.at(-1);
-        if (!iteration) return;
-        const r = event.result;
-        const stderr = r.error
-          ? `${r.stderr}${r.stderr && !r.stderr.endsWith("\n") ? "\n" : ""}${r.error.traceback}`
-          : r.stderr;
-        const result: BlockResultLine = {
-          stdout: r.stdout,
-          stderr,
-          locals: r.locals,
-          execution_time: r.durationMs / 1000,
-          rlm_calls: [...run.calls.values()].flatMap((c) => (c.line ? [c.line] : [])),
-          error: r.error ? { type: r.error.type, message: r.error.message } : null,
-          stdout_chars: r.stdoutChars,
-          timed_out: r.timedOut,
-          submitted: r.submitted !== undefined,
-        };
-        run.calls.clear();
-        iteration.code_blocks.push({ code: event.code, result });
-        iteration.iteration_time = (event.time - run.turnStarted) / 1000;
-        this.#writeLine(run);
-        return;
-      }
-      case "answer": {
-        const iteration = run.iterations.at(-1);
-        if (!iteration) return;
-        iteration.final_answer = event.answer;
-        this.#writeLine(run);
-        return;
-      }
-      case "run-end": {
-        let last = run.iterations.at(-1);
-        if (!last) {
-          // A run that ended before its first reply still says how it ended.
-          last = emptyIteration(event);
-          run.iterations.push(last);
-        }
-        const t = event.usage.total;
-        last.run_end = {
-          stop_reason: event.stopReason,
-          stop_detail: event.stopDetail ?? null,
-          submitted: event.submitted,
-          turns: event.turns,
-          duration: event.durationMs / 1000,
-          usage: {
-            calls: t.calls,
-            input_tokens: t.inputTokens,
-            output_tokens: t.outputTokens,
-            cached_input_tokens: t.cachedInputTokens,
-            cost_usd: t.costUsd,
-            unpriced_calls: t.unpricedCalls,
-            abandoned_calls: t.abandonedCalls,
-          },
-        };
-        this.#writeLine(run);
-        this.#close(run);
-        this.#runs.delete(event.runId);
-        const parent = run.metadata.parent_run_id ? this.#runs.get(run.metadata.parent_run_id) : undefined;
-        if (parent && run.metadata.parent_call_id) parent.children.set(run.metadata.parent_call_id, run);
-        return;
-      }
       default:
         return;
     }
   }
 
-  #start(event: Extract<RlmEvent, { type: "run-start" }>): void {
-    const parent = event.parentRunId ? this.#runs.get(event.parentRunId) : undefined;
-    let path: string;
-    if (!parent) {
+  #pathFor(t: Trajectory): string {
+    const parentPath = t.parentRunId ? this.#paths.get(t.parentRunId) : undefined;
+    if (!parentPath) {
       const stamp = this.#now().toISOString().replace(/[:.]/g, "-").replace("T", "_").slice(0, 19);
-      path = join(this.#dir, `${stamp}_${event.runId}.jsonl`);
+      const path = join(this.#dir, `${stamp}_${t.runId}.jsonl`);
       this.#rootPath ??= path;
-    } else {
-      // Children live in a folder named after the root file: <root>.children/<run id>.jsonl
-      const rootPath = this.#rootPath ?? parent.path;
-      path = join(`${rootPath.replace(/\.jsonl$/, "")}.children`, `${event.runId}.jsonl`);
+      return path;
     }
-    mkdirSync(dirname(path), { recursive: true });
-    const metadata: MetadataLine = {
-      type: "metadata",
-      timestamp: new Date(event.time).toISOString(),
-      root_model: event.model,
-      max_depth: event.maxDepth,
-      max_iterations: event.maxTurns,
-      backend: "openai",
-      backend_kwargs: { model_name: event.model },
-      environment_type: event.repl === "python" ? "pyodide" : "quickjs",
-      repl: event.repl,
-      environment_kwargs: {},
-      other_backends: event.subModel === event.model ? null : [event.subModel],
-      format: TRAJECTORY_FORMAT,
-      run_id: event.runId,
-      parent_run_id: event.parentRunId ?? null,
-      parent_call_id: event.parentCallId ?? null,
-      depth: event.depth,
-      question: event.prompt,
-      context_description: event.contextDescription,
-      sub_model: event.subModel,
-      max_output_chars: event.maxOutputChars,
-      cell_timeout_ms: event.cellTimeoutMs,
-      seed: event.seed,
+    // Children live in a folder named after the root file: <root>.children/<run id>.jsonl
+    const rootPath = this.#rootPath ?? parentPath;
+    return join(`${rootPath.replace(/\.jsonl$/, "")}.children`, `${t.runId}.jsonl`);
+  }
+
+  /** The line of the run's latest turn (or of its end alone, when it ended before any reply). */
+  #lastLine(t: Trajectory): IterationLine {
+    return this.#line(t, t.turns.length + (t.finalReply ? 1 : 0) - 1);
+  }
+
+  /** Every iteration line of a run: its turns, the best-effort reply, and how it ended on the last. */
+  #iterations(t: Trajectory): IterationLine[] {
+    const count = Math.max(t.turns.length + (t.finalReply ? 1 : 0), t.end ? 1 : 0);
+    return Array.from({ length: count }, (_, index) => this.#line(t, index));
+  }
+
+  /** Line `index`: a turn, or the best-effort reply after the last turn; the last one says how it ended. */
+  #line(t: Trajectory, index: number): IterationLine {
+    const lines = t.turns.length + (t.finalReply ? 1 : 0);
+    const dir = dirname(this.#paths.get(t.runId) ?? this.#dir);
+    const turn = t.turns[index];
+    const line = turn
+      ? iterationLine(t, index, turn.reply, turn.blocks, false, (call) => this.#childLine(call, dir))
+      : t.finalReply && index === t.turns.length
+        ? iterationLine(t, index, t.finalReply, [], true, (call) => this.#childLine(call, dir))
+        : emptyIteration(t);
+    if (index >= lines - 1) {
+      line.final_answer = t.answer?.text ?? null;
+      const end = runEndLine(t);
+      if (end) line.run_end = end;
+    }
+    return line;
+  }
+
+  #childLine(call: SubcallRecord, dir: string): ChildLine | null {
+    const child = call.child;
+    const path = child ? this.#paths.get(child.runId) : undefined;
+    if (!child || !path) return null;
+    return {
+      run_id: child.runId,
+      file: relative(dir, path) || basename(path),
+      metadata: metadataLine(child),
+      iterations: this.#iterations(child),
     };
-    const fd = openSync(path, "w");
-    const header = Buffer.from(`${JSON.stringify(metadata)}\n`);
-    writeSync(fd, header, 0, header.length, 0);
-    this.#runs.set(event.runId, {
-      path,
-      fd,
-      metadata,
-      iterations: [],
-      lineStart: header.length,
-      lineBytes: 0,
-      turnStarted: event.time,
-      calls: new Map(),
-      children: new Map(),
-    });
   }
+}
 
-  /** Rewrites the line of the turn in progress at its offset. */
-  #writeLine(run: RunFile): void {
-    const iteration = run.iterations.at(-1);
-    if (!iteration || run.fd === undefined) return;
-    const bytes = Buffer.from(`${JSON.stringify(iteration)}\n`);
-    if (bytes.length < run.lineBytes) ftruncateSync(run.fd, run.lineStart);
-    writeSync(run.fd, bytes, 0, bytes.length, run.lineStart);
-    run.lineBytes = bytes.length;
-  }
+function metadataLine(t: Trajectory): MetadataLine {
+  return {
+    type: "metadata",
+    timestamp: new Date(t.startedAt).toISOString(),
+    root_model: t.model,
+    max_depth: t.settings.maxDepth,
+    max_iterations: t.settings.maxTurns,
+    backend: t.provider ?? null,
+    backend_kwargs: { model_name: t.model },
+    environment_type: t.settings.repl === "python" ? "pyodide" : "quickjs",
+    repl: t.settings.repl,
+    environment_kwargs: {},
+    other_backends: t.subModel === t.model ? null : [t.subModel],
+    format: TRAJECTORY_FORMAT,
+    run_id: t.runId,
+    parent_run_id: t.parentRunId ?? null,
+    parent_call_id: t.parentCallId ?? null,
+    depth: t.depth,
+    question: t.prompt,
+    context_description: t.contextDescription,
+    sub_model: t.subModel,
+    max_output_chars: t.settings.maxOutputChars,
+    cell_timeout_ms: t.settings.cellTimeoutMs,
+    seed: t.settings.seed,
+  };
+}
 
-  /** The turn in progress is done: the next line starts after it. */
-  #finishLine(run: RunFile): void {
-    run.lineStart += run.lineBytes;
-    run.lineBytes = 0;
-  }
+function iterationLine(
+  t: Trajectory,
+  index: number,
+  reply: ModelCallRecord,
+  blocks: readonly BlockRecord[],
+  bestEffort: boolean,
+  childLine: (call: SubcallRecord) => ChildLine | null,
+): IterationLine {
+  const started = reply.at - reply.durationMs;
+  const finished = blocks.at(-1)?.endedAt ?? reply.at;
+  return {
+    type: "iteration",
+    iteration: index + 1,
+    timestamp: new Date(reply.at).toISOString(),
+    run_id: t.runId,
+    depth: t.depth,
+    prompt: reply.prompt.map((m) => ({ role: m.role, content: m.content })),
+    prompt_is_delta: index > 0,
+    response: reply.text,
+    code_blocks: blocks.map((block) => ({
+      code: block.code,
+      result: {
+        stdout: block.result.stdout,
+        stderr: stderrWithTraceback(block),
+        locals: block.result.locals,
+        execution_time: block.result.durationMs / 1000,
+        rlm_calls: block.subcalls.map((call) => callLine(call, childLine(call))),
+        error: block.result.error
+          ? { type: block.result.error.type, message: block.result.error.message }
+          : null,
+        stdout_chars: block.result.stdoutChars,
+        timed_out: block.result.timedOut,
+        submitted: block.result.submitted !== undefined,
+      },
+    })),
+    final_answer: null,
+    iteration_time: (finished - started) / 1000,
+    prompt_tokens: reply.usage.inputTokens ?? null,
+    completion_tokens: reply.usage.outputTokens ?? null,
+    usage: usageLine(reply.usage),
+    best_effort: bestEffort,
+  };
+}
 
-  #close(run: RunFile): void {
-    if (run.fd === undefined) return;
-    closeSync(run.fd);
-    run.fd = undefined;
-  }
+function stderrWithTraceback(block: BlockRecord): string {
+  const { stderr, error } = block.result;
+  if (!error) return stderr;
+  return `${stderr}${stderr && !stderr.endsWith("\n") ? "\n" : ""}${error.traceback}`;
+}
+
+function runEndLine(t: Trajectory): RunEndLine | undefined {
+  const end = t.end;
+  if (!end) return undefined;
+  const usage = t.usage;
+  return {
+    stop_reason: end.stopReason,
+    stop_detail: end.stopDetail ?? null,
+    submitted: end.submitted,
+    turns: end.turns,
+    duration: end.durationMs / 1000,
+    usage: {
+      calls: usage?.calls ?? 0,
+      input_tokens: usage?.inputTokens ?? 0,
+      output_tokens: usage?.outputTokens ?? 0,
+      cached_input_tokens: usage?.cachedInputTokens ?? 0,
+      cost_usd: usage?.costUsd ?? 0,
+      unpriced_calls: usage?.unpricedCalls ?? 0,
+      abandoned_calls: usage?.abandonedCalls ?? 0,
+    },
+  };
 }
 
 function usageLine(usage: Usage): UsageLine {
@@ -274,55 +273,50 @@ function usageLine(usage: Usage): UsageLine {
   };
 }
 
-function callLine(
-  start: SubcallStart,
-  end: Extract<RlmEvent, { type: "subcall-end" }>,
-  child: RunFile | undefined,
-  dir: string,
-): RlmCallLine {
-  const prompt = start.prompt;
-  const input = end.usage?.inputTokens ?? 0;
-  const output = end.usage?.outputTokens ?? 0;
+function callLine(call: SubcallRecord, child: ChildLine | null): RlmCallLine {
+  const { prompt, usage } = call;
+  const input = usage?.inputTokens ?? null;
+  const output = usage?.outputTokens ?? null;
   return {
-    root_model: end.model,
+    root_model: call.model,
     prompt:
       prompt.length > MAX_TRACE_PROMPT_CHARS
         ? `${prompt.slice(0, MAX_TRACE_PROMPT_CHARS)}\n…[cut in the trace: ${formatCount(prompt.length)} characters in all]`
         : prompt,
-    response: end.response ?? "",
+    response: call.response ?? "",
+    // Unknown counts stay null: a provider that reports nothing did not use zero tokens.
     prompt_tokens: input,
     completion_tokens: output,
-    execution_time: end.durationMs / 1000,
+    execution_time: call.durationMs / 1000,
     usage_summary: {
-      model_usage_summaries: end.usage
-        ? { [end.model]: { total_calls: 1, total_input_tokens: input, total_output_tokens: output } }
+      model_usage_summaries: usage
+        ? {
+            [call.model]: {
+              total_calls: 1,
+              total_input_tokens: input,
+              total_output_tokens: output,
+            },
+          }
         : {},
     },
-    ...(end.error ? { error: end.error } : {}),
-    call_id: end.callId,
-    kind: end.kind,
-    cost_usd: end.usage?.costUsd ?? null,
+    ...(call.error ? { error: call.error } : {}),
+    call_id: call.callId,
+    kind: call.kind,
+    cost_usd: usage?.costUsd ?? null,
     prompt_chars: prompt.length,
     prompt_sha256: createHash("sha256").update(prompt).digest("hex"),
-    batch: end.batch ?? null,
-    child: child
-      ? {
-          run_id: child.metadata.run_id,
-          file: relative(dir, child.path) || basename(child.path),
-          metadata: child.metadata,
-          iterations: child.iterations,
-        }
-      : null,
+    batch: call.batch ?? null,
+    child,
   };
 }
 
-function emptyIteration(event: Extract<RlmEvent, { type: "run-end" }>): IterationLine {
+function emptyIteration(t: Trajectory): IterationLine {
   return {
     type: "iteration",
     iteration: 1,
-    timestamp: new Date(event.time).toISOString(),
-    run_id: event.runId,
-    depth: event.depth,
+    timestamp: new Date(t.end?.endedAt ?? t.startedAt).toISOString(),
+    run_id: t.runId,
+    depth: t.depth,
     prompt: [],
     prompt_is_delta: false,
     response: "",

@@ -3,6 +3,8 @@ import { after, before, describe, test } from "node:test";
 import { startFakeOpenAIServer, sequence, type FakeOpenAIServer } from "../../testing/fake-openai-server.ts";
 import { OpenAIModel } from "./openai-model.ts";
 
+// What every adapter must do (usage, retries, aborts, timeouts) is in `openai-contract.test.ts`; these are
+// the OpenAI adapter's own behaviours: its messages, its cost rules, its headers and transports.
 describe("OpenAIModel against the fake server", () => {
   let server: FakeOpenAIServer;
   const scripts: Record<string, ReturnType<typeof sequence>> = {};
@@ -63,42 +65,7 @@ describe("OpenAIModel against the fake server", () => {
     assert.equal(response.usage.costUsd, 0.0123);
   });
 
-  test("leaves usage unknown when the provider reports none", async () => {
-    scripts.silent = sequence([{ content: "x", usage: false }]);
-    const response = await model("silent").complete({ messages: [{ role: "user", content: "hi" }] });
-    assert.equal(response.usage.inputTokens, undefined);
-    assert.equal(response.usage.costUsd, undefined);
-  });
-
-  test("retries a 429 and succeeds", async () => {
-    scripts.limited = sequence([
-      { status: 429, error: "slow down", headers: { "retry-after-ms": "10" } },
-      { status: 429, error: "slow down", headers: { "retry-after-ms": "10" } },
-      "finally",
-    ]);
-    const before = server.requests.filter((r) => r.model === "limited").length;
-    const response = await model("limited", { maxRetries: 3 }).complete({
-      messages: [{ role: "user", content: "hi" }],
-    });
-    assert.equal(response.text, "finally");
-    assert.equal(server.requests.filter((r) => r.model === "limited").length - before, 3);
-  });
-
-  test("gives up after the retries with a typed, retryable error naming the status", async () => {
-    scripts.down = sequence(
-      Array(5).fill({ status: 503, error: "overloaded", headers: { "retry-after-ms": "1" } }),
-    );
-    await assert.rejects(
-      model("down", { maxRetries: 1 }).complete({ messages: [{ role: "user", content: "hi" }] }),
-      {
-        code: "RLM_MODEL_CALL_FAILED",
-        status: 503,
-        isRetryable: true,
-      },
-    );
-  });
-
-  test("a provider that never answers times out with a clear error", async () => {
+  test("a timeout's message names the time allowed, the attempts made and how to raise it", async () => {
     scripts.hang = sequence(Array(5).fill({ hang: true }));
     const error = await model("hang", { maxRetries: 1, requestTimeoutMs: 150 })
       .complete({ messages: [{ role: "user", content: "hi" }] })
@@ -109,16 +76,7 @@ describe("OpenAIModel against the fake server", () => {
     assert.equal(error.code, "RLM_MODEL_TIMEOUT");
     assert.match(error.message, /did not answer within 0\.15 s \(2 attempts\)/);
     assert.match(error.message, /--request-timeout/);
-  });
-
-  test("an abort cancels the request with CancelledError, not a timeout", async () => {
-    scripts.slow = sequence([{ hang: true }]);
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    await assert.rejects(
-      model("slow").complete({ messages: [{ role: "user", content: "hi" }] }, { signal: controller.signal }),
-      { code: "RLM_CANCELLED" },
-    );
+    assert.equal(server.requests.filter((r) => r.model === "hang").length, 2, "the message's 2 attempts");
   });
 
   test("an auth failure says to check the key and is not retried", async () => {
@@ -126,8 +84,9 @@ describe("OpenAIModel against the fake server", () => {
     const before = server.requests.filter((r) => r.model === "auth").length;
     await assert.rejects(
       model("auth").complete({ messages: [{ role: "user", content: "hi" }] }),
-      (error: Error & { isRetryable: boolean }) => {
+      (error: Error & { isRetryable: boolean; status: number }) => {
         assert.match(error.message, /HTTP 401: bad key\. Check the API key/);
+        assert.equal(error.status, 401);
         assert.equal(error.isRetryable, false);
         return true;
       },
@@ -150,16 +109,33 @@ describe("OpenAIModel against the fake server", () => {
 
   test("sends through a caller's fetch when given one, with the key and the body", async () => {
     scripts.viaFetch = sequence(["through fetch"]);
-    const seen: { url: string; authorization: string | null }[] = [];
+    const seen: { url: string; authorization: string | null; body: unknown }[] = [];
     const recording: typeof fetch = (input, init) => {
-      seen.push({ url: String(input), authorization: new Headers(init?.headers).get("authorization") });
+      seen.push({
+        url: String(input),
+        authorization: new Headers(init?.headers).get("authorization"),
+        body: JSON.parse(String(init?.body)),
+      });
       return fetch(input, init);
     };
     const response = await model("viaFetch", { fetch: recording, apiKey: "k-1" }).complete({
       messages: [{ role: "user", content: "hi" }],
+      maxOutputTokens: 77,
     });
     assert.equal(response.text, "through fetch");
-    assert.deepEqual(seen, [{ url: `${server.baseURL}/chat/completions`, authorization: "Bearer k-1" }]);
+    const body = {
+      model: "viaFetch",
+      messages: [{ role: "user", content: "hi" }],
+      max_completion_tokens: 77,
+    };
+    assert.deepEqual(seen, [
+      { url: `${server.baseURL}/chat/completions`, authorization: "Bearer k-1", body },
+    ]);
+    assert.deepEqual(
+      server.requests.find((r) => r.model === "viaFetch")?.body,
+      body,
+      "the server got it all",
+    );
   });
 
   test("a body that is not a chat completion is an error naming the base URL", async () => {

@@ -21,6 +21,8 @@ import { costOf, type ModelPrice } from "../pricing.ts";
 export interface OpenAIModelOptions {
   /** The `provider/model` name shown in usage and traces. */
   name: string;
+  /** The provider the name names (`openai`, `openrouter`, `ollama`...), for traces. */
+  provider?: string;
   /** The model id sent to the API (the part after `provider/`). */
   modelId: string;
   /** API base URL, e.g. `http://localhost:11434/v1`. */
@@ -65,12 +67,14 @@ interface ChatCompletion {
 
 export class OpenAIModel implements Model {
   readonly name: string;
+  readonly provider: string | undefined;
   readonly #modelId: string;
   readonly #options: OpenAIModelOptions;
   readonly #url: URL;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.name;
+    this.provider = options.provider;
     this.#modelId = options.modelId;
     this.#options = options;
     this.#url = new URL(`${options.baseURL.replace(/\/+$/, "")}/chat/completions`);

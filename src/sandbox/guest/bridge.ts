@@ -17,6 +17,7 @@
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { HostCallReply } from "../sandbox.ts";
 import type { RawHostCallHandler } from "./guest.ts";
+import type { BridgeBuffers } from "./protocol.ts";
 
 /** The value Pyodide's interrupt buffer uses for SIGINT. */
 export const INTERRUPT_SIGNAL = 2;
@@ -25,12 +26,6 @@ const WAIT_SLICE_MS = 50;
 const NO_SESSION = -1;
 /** `current` while the host sets the interrupt flag: the guest waits a moment before it moves on. */
 const BUSY = -2;
-
-export interface BridgeBuffers {
-  signal: Int32Array;
-  interrupt: Int32Array;
-  current: Int32Array;
-}
 
 export function createBridgeBuffers(): BridgeBuffers {
   const current = new Int32Array(new SharedArrayBuffer(4));

@@ -8,7 +8,13 @@
 import type { MessagePort } from "node:worker_threads";
 import type { CollectedOutput } from "../output-collector.ts";
 import type { GuestError, LocalSummary, SubmitForm } from "../sandbox.ts";
-import type { BridgeBuffers } from "./bridge.ts";
+
+/** The shared memory of one host/guest bridge (`bridge.ts` says what each slot means). */
+export interface BridgeBuffers {
+  signal: Int32Array;
+  interrupt: Int32Array;
+  current: Int32Array;
+}
 
 /** `workerData` of every guest worker. `init` holds the language's own boot settings. */
 export interface GuestWorkerData<Init> {

@@ -5,7 +5,8 @@ import type { SubtreeTotals } from "./subtree-totals.ts";
 /** The usage sums the server sends with each call, turn and run. */
 export type Totals = SubtreeTotals;
 
-export function formatTokens(n: number): string;
+/** `?` for an unknown (null) count. */
+export function formatTokens(n: number | null): string;
 export function formatUsd(usd: number): string;
 export function formatCost(totals: Totals): string;
 export function formatSeconds(seconds: number): string;

@@ -4,6 +4,8 @@
 
 /** `1234` → `1,234`. */
 export function formatTokens(n) {
+  // null: the provider reported no count (or the call was a child run, which counts in its own turns).
+  if (n === null || n === undefined) return "?";
   return Math.round(n).toLocaleString("en-US");
 }
 

@@ -79,8 +79,8 @@ export function subcallOwnTotals(
     return totals;
   }
   totals.calls = 1;
-  totals.inputTokens = call.prompt_tokens;
-  totals.outputTokens = call.completion_tokens;
+  totals.inputTokens = call.prompt_tokens ?? 0;
+  totals.outputTokens = call.completion_tokens ?? 0;
   if (call.cost_usd === null) totals.unpricedCalls = 1;
   else totals.costUsd = call.cost_usd;
   return totals;

@@ -1,0 +1,124 @@
+/**
+ * The trajectory of a run: everything it did, as `TrajectoryBuilder` folds it from the run's events.
+ * `RlmResult.trajectory` is this fold, and the trajectory file is its serialization; a child run's
+ * trajectory hangs under the sub-call that spawned it.
+ */
+import type { UsageTotals } from "../budget/ledger.ts";
+import type { ChatMessage, Usage } from "../models/model.ts";
+import type { ExecuteResult } from "../sandbox/sandbox.ts";
+
+/**
+ * Why a run ended.
+ * - `answered`: code or a FINAL form submitted an answer.
+ * - `max-turns`: turns ran out; the answer is the model's best effort when asked to conclude.
+ * - `cancelled`: the caller's signal aborted.
+ * - `max-tokens`, `max-cost`, `max-time`: a limit of the run tree was reached.
+ * - `max-errors`: `maxConsecutiveErrors` turns in a row produced nothing but errors.
+ * Except for `answered` and `max-turns`, the answer is what the model had drafted in
+ * `answer["content"]`, or empty.
+ */
+export type StopReason =
+  "answered" | "max-turns" | "cancelled" | "max-tokens" | "max-cost" | "max-time" | "max-errors";
+
+/**
+ * How the answer was produced: `answer-dict` (`answer["ready"] = True`), `final` (`FINAL(...)`, in code
+ * or as text in the reply), `final-var` (`FINAL_VAR(...)`, in code or as text), `best-effort` (a last
+ * model call once a limit stopped the run), `draft` (`answer["content"]` as set, without `ready`).
+ */
+export type AnswerSource = "answer-dict" | "final" | "final-var" | "best-effort" | "draft" | "none";
+
+/** The settings a run ran under, as a replay needs them. */
+export interface RunSettings {
+  maxTurns: number;
+  maxDepth: number;
+  repl: "python" | "javascript";
+  /** @unit characters */
+  maxOutputChars: number;
+  /** @unit milliseconds */
+  cellTimeoutMs: number;
+  /** What the REPL's random generators were seeded with. */
+  seed: number;
+}
+
+export interface Trajectory {
+  runId: string;
+  /** The run and sub-call that spawned this one; undefined for the root. */
+  parentRunId: string | undefined;
+  parentCallId: string | undefined;
+  depth: number;
+  prompt: string;
+  model: string;
+  /** The provider the model's adapter talks to; undefined for a `Model` the caller supplied. */
+  provider: string | undefined;
+  subModel: string;
+  /** The description of the context the model was given. */
+  contextDescription: string;
+  settings: RunSettings;
+  /** `Date.now()` when the run started. @unit milliseconds */
+  startedAt: number;
+  turns: TurnRecord[];
+  /** The best-effort reply asked for when turns ran out. */
+  finalReply: ModelCallRecord | undefined;
+  /** The answer, once one was given (submitted, best effort or draft). */
+  answer: { text: string; submitted: boolean; source: AnswerSource } | undefined;
+  /** Usage of this run and everything beneath it, set when the run ends. */
+  usage: UsageTotals | undefined;
+  /** How the run ended; undefined while it runs (or in a file of a run that was killed). */
+  end: RunEnd | undefined;
+}
+
+export interface RunEnd {
+  stopReason: StopReason;
+  /** For a limit, what was spent of what and how to raise it. */
+  stopDetail: string | undefined;
+  submitted: boolean;
+  turns: number;
+  /** @unit milliseconds */
+  durationMs: number;
+  /** `Date.now()` when the run ended. @unit milliseconds */
+  endedAt: number;
+}
+
+export interface ModelCallRecord {
+  text: string;
+  usage: Usage;
+  /** @unit milliseconds */
+  durationMs: number;
+  /** The messages sent for the first time in this request (all of them on turn 1). */
+  prompt: ChatMessage[];
+  /** `Date.now()` when the reply arrived. @unit milliseconds */
+  at: number;
+}
+
+export interface TurnRecord {
+  turn: number;
+  reply: ModelCallRecord;
+  blocks: BlockRecord[];
+}
+
+export interface BlockRecord {
+  code: string;
+  result: ExecuteResult;
+  /** The block's sub-calls, in the order they started. */
+  subcalls: SubcallRecord[];
+  /** `Date.now()` when the block finished. @unit milliseconds */
+  endedAt: number;
+}
+
+export interface SubcallRecord {
+  callId: string;
+  kind: "llm_query" | "rlm_query";
+  model: string;
+  prompt: string;
+  /** Set for calls made through `*_batched`: which batch, and where in it. */
+  batch: { id: string; index: number; size: number } | undefined;
+  /** The reply, when the call succeeded. */
+  response: string | undefined;
+  error: string | undefined;
+  /** The call's own usage; undefined for a child run (its trajectory holds its subtree's). */
+  usage: Usage | undefined;
+  /** @unit milliseconds */
+  durationMs: number;
+  /** The child run, when `rlm_query` spawned one. */
+  child: Trajectory | undefined;
+}
