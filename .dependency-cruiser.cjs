@@ -3,7 +3,7 @@
  * mirrored in docs/architecture.md ("Layers"): each folder lists what it may import besides itself.
  * Tests may import anything; everything else that breaks a rule, or closes a circle, fails lint.
  */
-const BASE = ["errors.ts", "abort.ts", "format-count.ts", "code-points.ts", "types/"];
+const BASE = ["errors.ts", "abort.ts", "format-count.ts", "code-points.ts", "describe-issue.ts", "types/"];
 
 /** folder (or top-level file) of src/ -> what it may import. */
 const LAYERS = {
@@ -15,10 +15,12 @@ const LAYERS = {
   "testing/": ["models/", "sandbox/"],
   "trace/": ["context/", "models/", "budget/", "sandbox/"],
   "rlm/": ["context/", "models/", "budget/", "sandbox/", "trace/"],
+  // The HTTP server is a client of the engine like the CLI, and below it.
+  "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
   "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/"],
   // The benchmark is a client of the engine: the public API (index.ts, testing/), plus trace/ and context/.
   "bench/": ["index.ts", "testing/", "trace/", "context/"],
-  "cli/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "bench/", "index.ts"],
+  "cli/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "server/", "bench/", "index.ts"],
 };
 
 const literal = (path) => path.replace(/[.]/g, "\\.");

@@ -17,7 +17,7 @@ export {
   type MetadataLine,
   type IterationLine,
 } from "./trace/trajectory-file.ts";
-export type { RlmOptions } from "./rlm/options.ts";
+export type { RlmOptions, RunLimits } from "./rlm/options.ts";
 export type { RlmResult } from "./rlm/result.ts";
 export type {
   AnswerSource,

@@ -7,14 +7,19 @@ import { loadContext } from "../context/load-context.ts";
 import { RunFailedError } from "../rlm/result.ts";
 import type { RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
-import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
 import { EXIT } from "./exit-codes.ts";
-import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
+import {
+  LIMIT_FLAGS_HELP,
+  LOG_FLAGS_HELP,
+  MODEL_FLAGS_HELP,
+  REPL_FLAGS_HELP,
+  RUN_OPTIONS,
+  runOptionsFrom,
+} from "./run-flags.ts";
 import { formatCount } from "../format-count.ts";
 import { formatCost, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
-import { readEnvironment } from "../rlm/environment.ts";
 
 export const ASK_HELP = `Usage: rlm ask "QUESTION" --context PATH [options]
 
@@ -27,26 +32,16 @@ Context:
       --exclude GLOB       leave out files matching GLOB (repeatable)
       --context-format F   text (default), json or jsonl: how to read a single file or stdin
 
-Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $RLM_BASE_URL):
-  -m, --model NAME         root model, "provider/model": openai/gpt-5-mini, ollama/llama3.1,
-                           openrouter/..., vllm/..., or any name with --base-url
-      --sub-model NAME     model behind llm_query (default: the root model)
-      --base-url URL       OpenAI-compatible server, e.g. http://localhost:11434/v1
+${MODEL_FLAGS_HELP}
 
-REPL:
-      --repl LANG          python (as in the paper) or javascript; default ${DEFAULTS.repl}
-      --isolation MODE     process (a child process under Node's permission model) or thread
-                           (faster start, no process boundary; see docs/security.md);
-                           default ${DEFAULTS.isolation}
+${REPL_FLAGS_HELP}
       --seed N             seed the REPL's random generators (0 to 4294967295), to draw the same
                            numbers as an earlier run (its seed is in its trajectory); default: random
 
-Limits:
-${limitFlagsHelp()}
+${LIMIT_FLAGS_HELP}
 
 Output:
-      --log-dir DIR        where to write the trajectory (default $RLM_LOG_DIR or ~/.local/state/rlm/runs)
-      --no-log             write no trajectory file
+${LOG_FLAGS_HELP}
       --json               print the whole result (answer, usage, trajectory) as JSON
   -q, --quiet              no progress on stderr
   -h, --help               this help
@@ -63,15 +58,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       include: { type: "string", multiple: true },
       exclude: { type: "string", multiple: true },
       "context-format": { type: "string" },
-      model: { type: "string", short: "m" },
-      "sub-model": { type: "string" },
-      "base-url": { type: "string" },
-      ...LIMIT_OPTIONS,
-      repl: { type: "string" },
-      isolation: { type: "string" },
+      ...RUN_OPTIONS,
       seed: { type: "string" },
-      "log-dir": { type: "string" },
-      "no-log": { type: "boolean" },
       json: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
@@ -95,21 +83,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
     throw new UsageError(`--context-format must be text, json or jsonl, got "${format}".`);
   }
 
-  const environment = readEnvironment(io.env);
-  const keepWarm = environment.keepWarmSeconds;
-  if (!keepWarm.ok) throw new UsageError(keepWarm.message);
-  const options: RlmOptions = {
-    env: io.env,
-    logDir: values["no-log"] ? false : (values["log-dir"] ?? environment.cliLogDir),
-    keepWarmSeconds: keepWarm.value,
-  };
-  if (values.repl) options.repl = choice("--repl", values.repl, ["python", "javascript"] as const);
-  if (values.isolation)
-    options.isolation = choice("--isolation", values.isolation, ["process", "thread"] as const);
-  if (values.model) options.model = values.model;
-  if (values["sub-model"]) options.subModel = values["sub-model"];
-  if (values["base-url"]) options.baseURL = values["base-url"];
-  applyLimitFlags(values, options);
+  const options = runOptionsFrom(values, io.env);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
   // Boot the run's guest while the context loads and the model SDK is imported; start() boots one
@@ -216,9 +190,4 @@ function notSubmittedNote(result: RlmResult): string {
 function summary(result: RlmResult): string {
   const t = result.usage.total;
   return `${result.turns} turn(s), ${t.calls} model call(s), ${formatTokens(t.inputTokens + t.outputTokens)} tokens, ${formatCost(t)}`;
-}
-
-function choice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(text)) return text as T;
-  throw new UsageError(`${flag} takes ${allowed.join(" or ")}, got "${text}".`);
 }

@@ -12,6 +12,11 @@ process.on("SIGINT", () => {
   process.stderr.write("\nrlm: cancelling… (Ctrl-C again to quit at once)\n");
   controller.abort(new Error("Interrupted with Ctrl-C"));
 });
+// A service manager's stop: the same graceful path (`rlm serve` drains), a second one exits at once.
+process.on("SIGTERM", () => {
+  if (controller.signal.aborted) process.exit(EXIT.cancelled);
+  controller.abort(new Error("Stopped by SIGTERM"));
+});
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -12,6 +12,7 @@ const HELP = `Usage: rlm <command> [options]
 
 Commands:
   ask "QUESTION" --context PATH   answer a question over a file, folder, glob or stdin
+  serve [--port N]                serve an OpenAI-compatible API (POST /v1/chat/completions) over an RLM
   view [FILE|DIR] [--port N]      browse trajectory files in a local web viewer (127.0.0.1 only)
   bench --model NAME              run the paper's benchmark tasks with each method; score, cost, time
   replay TRAJECTORY               re-run a recorded run against this engine and report any divergence
@@ -33,6 +34,8 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     switch (command) {
       case "ask":
         return await (await import("./ask.ts")).ask(rest, io);
+      case "serve":
+        return await (await import("./serve.ts")).serveCommand(rest, io);
       case "view":
         return await (await import("./view.ts")).view(rest, io);
       case "bench":

@@ -9,6 +9,7 @@ import picomatch from "picomatch";
 import { ContextLoadError } from "../errors.ts";
 import type { JsonValue, RlmContext } from "./context.ts";
 import { formatCount } from "../format-count.ts";
+import { isInside, type PathConfinement } from "./confine.ts";
 import type { ContextNotes } from "./describe-context.ts";
 
 export interface LoadContextOptions {
@@ -21,6 +22,12 @@ export interface LoadContextOptions {
   cwd?: string;
   /** Standard input, for `-`. */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Read only inside these folders: each spec is named from inside one (or absolute within one), `-` is
+   * refused, and a file whose real path is outside them is skipped. Keys are relative to the folder of
+   * the first spec.
+   */
+  confine?: PathConfinement;
 }
 
 export interface LoadedContext {
@@ -43,9 +50,19 @@ export async function loadContext(
   specs: readonly string[],
   options: LoadContextOptions = {},
 ): Promise<LoadedContext> {
-  const cwd = options.cwd ?? process.cwd();
+  let cwd = options.cwd ?? process.cwd();
   if (specs.length === 0)
     throw new ContextLoadError("No context given: pass --context FILE, DIR, GLOB or - for stdin.");
+  const shown = specs;
+  if (options.confine) {
+    if (specs.includes("-"))
+      throw new ContextLoadError(
+        "`-` (standard input) cannot be read here; name files inside the allowed folders.",
+      );
+    const located = await Promise.all(specs.map((spec) => options.confine?.locate(spec)));
+    specs = located.map((where) => where?.path ?? "");
+    cwd = located[0]?.root ?? cwd;
+  }
   if (specs.length === 1 && specs[0] === "-")
     return fromText(
       await readStream(options.stdin ?? process.stdin),
@@ -55,22 +72,24 @@ export async function loadContext(
   const single = specs.length === 1 ? await statOrUndefined(resolve(cwd, specs[0] ?? "")) : undefined;
   if (single?.isFile()) {
     const path = resolve(cwd, specs[0] ?? "");
+    if (options.confine && !(await options.confine.allows(path)))
+      throw new ContextLoadError(`${shown[0]} leads outside the allowed folders (a symbolic link).`, path);
     const bytes = await readOrFail(path);
     if (isBinary(bytes))
       throw new ContextLoadError(
-        `${specs[0]} is a binary file; pass a text file, a directory or a glob.`,
+        `${shown[0]} is a binary file; pass a text file, a directory or a glob.`,
         path,
       );
-    return fromText(bytes.toString("utf8"), `the text of ${specs[0] ?? ""}`, options);
+    return fromText(bytes.toString("utf8"), `the text of ${shown[0] ?? ""}`, options);
   }
   const files = new Map<string, string>();
   const skipped: string[] = [];
   const sources: string[] = [];
-  for (const spec of specs) {
+  for (const [i, spec] of specs.entries()) {
     if (spec === "-")
       throw new ContextLoadError("`-` (stdin) cannot be combined with other --context values.");
     await collect(spec, cwd, options, files, skipped);
-    sources.push(spec);
+    sources.push(shown[i] ?? spec);
   }
   if (files.size === 0) {
     throw new ContextLoadError(
@@ -153,7 +172,7 @@ async function collect(
   const info = await statOrUndefined(base);
   if (!info) throw new ContextLoadError(`${spec} does not exist (looked in ${cwd}).`, base);
   if (info.isFile()) {
-    await addFile(base, cwd, files, skipped);
+    await addFile(base, cwd, options, files, skipped);
     return;
   }
   const matchesGlob = isGlob
@@ -181,7 +200,7 @@ async function collect(
       if (matchesGlob && !matchesGlob(toPosix(relative(cwd, path)))) continue;
       if (include && !include(fromBase)) continue;
       if (exclude && (exclude(fromBase) || exclude(toPosix(relative(cwd, path))))) continue;
-      await addFile(path, cwd, files, skipped);
+      await addFile(path, cwd, options, files, skipped);
     }
   };
   await walk(base);
@@ -190,10 +209,15 @@ async function collect(
 async function addFile(
   path: string,
   cwd: string,
+  options: LoadContextOptions,
   files: Map<string, string>,
   skipped: string[],
 ): Promise<void> {
   const key = toPosix(relative(cwd, path)) || path;
+  if (options.confine && !(await options.confine.allows(path))) {
+    skipped.push(`${key} (outside the allowed folders)`);
+    return;
+  }
   const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
     skipped.push(`${key} (unreadable: ${error.code ?? error.message})`);
     return undefined;
@@ -233,7 +257,7 @@ class GitignoreRules {
     const dirs: string[] = [];
     for (let dir = dirname(path); ; dir = dirname(dir)) {
       dirs.unshift(dir);
-      if (dir === this.#root || dirname(dir) === dir || !isInside(dir, this.#root)) break;
+      if (dir === this.#root || dirname(dir) === dir || !isInside(this.#root, dir)) break;
     }
     for (const dir of dirs) {
       const rules = await this.#rules(dir);
@@ -262,11 +286,6 @@ async function findGitRoot(start: string): Promise<string> {
     if (await statOrUndefined(join(dir, ".git"))) return dir;
     if (dirname(dir) === dir) return start;
   }
-}
-
-function isInside(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep));
 }
 
 async function statOrUndefined(path: string) {

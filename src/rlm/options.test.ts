@@ -7,7 +7,7 @@ import { limitFlagsHelp } from "../cli/limit-flags.ts";
 import { InvalidOptionError, ModelConfigError } from "../errors.ts";
 import type { Model } from "../models/model.ts";
 import { readEnvironment } from "./environment.ts";
-import { DEFAULTS, resolveOptions, type RlmOptions } from "./options.ts";
+import { DEFAULTS, resolveOptions, tightenLimits, type RlmOptions } from "./options.ts";
 
 // Every test passes `env`, so the machine's own RLM_* variables cannot leak in.
 const MODEL = "openai/gpt-5-mini";
@@ -219,4 +219,22 @@ test("the CLI help prints its defaults from DEFAULTS, seconds flags in seconds",
   assert.ok(ASK_HELP.includes(limitFlagsHelp()));
   assert.match(ASK_HELP, new RegExp(`--repl LANG .*; default ${DEFAULTS.repl}\\n`));
   assert.match(ASK_HELP, new RegExp(`\\n {27}default ${DEFAULTS.isolation}\\n`));
+});
+
+test("per-run limits tighten the RLM's own and never loosen them", () => {
+  const options = resolveOptions({ model: MODEL, maxTurns: 10, maxTokens: 5000, env: {} });
+  const tight = tightenLimits(options, { maxTurns: 3, maxTokens: 90_000, maxCostUsd: 0.5, maxDepth: 4 });
+  assert.deepEqual(
+    [tight.maxTurns, tight.maxTokens, tight.maxCostUsd, tight.maxDepth],
+    [3, 5000, 0.5, options.maxDepth],
+  );
+  assert.equal(tightenLimits(options, {}).maxTurns, 10);
+  assert.throws(
+    () => tightenLimits(options, { maxTurns: 0 }),
+    /`limits\.maxTurns` to be an integer from 1 up/,
+  );
+  assert.throws(
+    () => tightenLimits(options, { maxTurn: 3 } as never),
+    /`limits\.maxTurn` to be left out \(the run limits are maxTurns, maxDepth/,
+  );
 });

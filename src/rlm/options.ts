@@ -141,6 +141,13 @@ export interface RlmOptions {
    * @unit seconds
    */
   keepWarmSeconds?: number;
+  /**
+   * Guests kept booted and idle for the next runs, each one taken replaced at once: for a long-lived
+   * process serving runs back to back (`rlm serve`), so no run waits for a boot. Each costs a guest's
+   * memory while it waits.
+   * @default 0
+   */
+  spareGuests?: number;
   /** Replaces the built-in system prompt entirely. */
   systemPrompt?: string;
   /**
@@ -186,6 +193,7 @@ export const DEFAULTS = Object.freeze({
   maxConcurrentChildren: 8,
   guestMemoryMb: 2048,
   keepWarmSeconds: 0,
+  spareGuests: 0,
   subcalls: true,
   repl: "python",
   isolation: "process",
@@ -219,6 +227,7 @@ export interface ResolvedOptions {
   isolation: "process" | "thread";
   guestMemoryMb: number;
   keepWarmSeconds: number;
+  spareGuests: number;
   subcalls: boolean;
   cacheDir: string | undefined;
   logDir: string | undefined;
@@ -291,6 +300,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     isolation: oneOf("isolation", options.isolation, ["process", "thread"] as const, DEFAULTS.isolation),
     guestMemoryMb: integer("guestMemoryMb", options.guestMemoryMb, DEFAULTS.guestMemoryMb, 64),
     keepWarmSeconds: integer("keepWarmSeconds", options.keepWarmSeconds, DEFAULTS.keepWarmSeconds, 0),
+    spareGuests: integer("spareGuests", options.spareGuests, DEFAULTS.spareGuests, 0),
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
     logDir:
       options.logDir === false ? undefined : (optionalString("logDir", options.logDir) ?? fromEnv.logDir),
@@ -303,6 +313,60 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     sandbox: optionalFunction("sandbox", options.sandbox, "a function that returns a Sandbox"),
   };
 }
+
+/**
+ * The limits one run may tighten but never loosen: `completion({ limits })`, and what `rlm serve` takes
+ * from a request's `rlm` field.
+ */
+export interface RunLimits {
+  maxTurns?: number;
+  maxDepth?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+  maxSubcalls?: number;
+  maxTimeMs?: number;
+  cellTimeoutMs?: number;
+}
+
+/**
+ * `options` with each limit in `limits` applied where it is tighter; a looser one is ignored, so a caller
+ * never gets more than the RLM was configured with. Throws `InvalidOptionError` naming `limits.<field>`.
+ */
+export function tightenLimits(options: ResolvedOptions, limits: RunLimits): ResolvedOptions {
+  if (typeof limits !== "object" || limits === null)
+    throw new InvalidOptionError("limits", limits, "an object of run limits (maxTurns, maxTokens, ...)");
+  const known = new Set<string>(RUN_LIMIT_FIELDS);
+  for (const field of Object.keys(limits))
+    if (!known.has(field))
+      throw new InvalidOptionError(
+        `limits.${field}`,
+        (limits as Record<string, unknown>)[field],
+        `left out (the run limits are ${RUN_LIMIT_FIELDS.join(", ")})`,
+      );
+  const min = (current: number | undefined, asked: number | undefined) =>
+    asked === undefined ? current : current === undefined ? asked : Math.min(current, asked);
+  return {
+    ...options,
+    maxTurns: min(options.maxTurns, optionalInteger("limits.maxTurns", limits.maxTurns, 1)) ?? 1,
+    maxDepth: min(options.maxDepth, optionalInteger("limits.maxDepth", limits.maxDepth, 1)) ?? 1,
+    cellTimeoutMs:
+      min(options.cellTimeoutMs, optionalInteger("limits.cellTimeoutMs", limits.cellTimeoutMs, 1)) ?? 1,
+    maxTokens: min(options.maxTokens, optionalInteger("limits.maxTokens", limits.maxTokens, 1)),
+    maxCostUsd: min(options.maxCostUsd, optionalPositive("limits.maxCostUsd", limits.maxCostUsd)),
+    maxSubcalls: min(options.maxSubcalls, optionalInteger("limits.maxSubcalls", limits.maxSubcalls, 0)),
+    maxTimeMs: min(options.maxTimeMs, optionalInteger("limits.maxTimeMs", limits.maxTimeMs, 1)),
+  };
+}
+
+const RUN_LIMIT_FIELDS = [
+  "maxTurns",
+  "maxDepth",
+  "maxTokens",
+  "maxCostUsd",
+  "maxSubcalls",
+  "maxTimeMs",
+  "cellTimeoutMs",
+] as const satisfies readonly (keyof RunLimits)[];
 
 function checkModelSpec(option: string, spec: unknown): void {
   if (typeof spec === "string" && spec.trim() !== "") return;

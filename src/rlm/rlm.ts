@@ -22,7 +22,13 @@ import type { EventSink } from "../trace/events.ts";
 import { TrajectoryBuilder } from "../trace/trajectory-builder.ts";
 import { TrajectoryWriter } from "../trace/trajectory-writer.ts";
 import { createRlmStream, EventQueue, type RlmStream } from "./event-stream.ts";
-import { resolveOptions, type ResolvedOptions, type RlmOptions } from "./options.ts";
+import {
+  resolveOptions,
+  tightenLimits,
+  type ResolvedOptions,
+  type RlmOptions,
+  type RunLimits,
+} from "./options.ts";
 import { RunFailedError, type RlmResult } from "./result.ts";
 import { runRlm } from "./run-rlm.ts";
 
@@ -43,6 +49,11 @@ export interface CompletionRequest {
    * trajectory, so a replay draws the same numbers.
    */
   seed?: number;
+  /**
+   * Tighter limits for this run only (a server's per-request limits): each applies where it is below the
+   * RLM's own; a looser one is ignored.
+   */
+  limits?: RunLimits;
 }
 
 export class RLM {
@@ -72,6 +83,7 @@ export class RLM {
       isolation: o.isolation,
       cacheDir: o.cacheDir,
       memoryMb: o.guestMemoryMb,
+      spares: o.spareGuests,
       standby:
         o.keepWarmSeconds > 0 && o.cacheDir
           ? { dir: join(o.cacheDir, "standby"), idleMs: o.keepWarmSeconds * 1000 }
@@ -180,7 +192,7 @@ export class RLM {
     const seed = request.seed ?? randomInt(0, 2 ** 32);
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
       throw new InvalidOptionError("seed", request.seed, "an integer from 0 to 4294967295");
-    const options = this.#options;
+    const options = request.limits ? tightenLimits(this.#options, request.limits) : this.#options;
     // The one fold of the tree's events: results and the trajectory file are both read from it.
     const trajectories = new TrajectoryBuilder();
     const writer = options.logDir

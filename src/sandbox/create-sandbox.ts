@@ -21,6 +21,7 @@ export function sharedRuntime(settings: SandboxSettings): GuestRuntime {
     settings.isolation,
     settings.cacheDir,
     settings.memoryMb,
+    settings.spares,
     settings.standby,
   ]);
   let runtime = runtimes.get(key);

@@ -15,6 +15,7 @@
  */
 import * as v from "valibot";
 import type { JsonValue, RlmContext } from "../context/context.ts";
+import { describeIssue } from "../describe-issue.ts";
 
 /** `v.looseObject`, typed by its known fields only (no index signature, so `Omit` and `Pick` keep them). */
 function looseObject<const TEntries extends v.ObjectEntries>(
@@ -378,22 +379,4 @@ export function readTrajectoryLines(text: string): TrajectoryLines {
     else lines.iterations.push(output);
   });
   return lines;
-}
-
-/** `code_blocks[0].result.stdout: expected string, got 42`, or `...: missing`. */
-function describeIssue(issue: v.BaseIssue<unknown>): string {
-  const path = (issue.path ?? [])
-    .map((item) => {
-      const key: unknown = item.key;
-      if (typeof key === "number") return `[${key}]`;
-      const name = String(key);
-      return /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
-    })
-    .join("")
-    .replace(/^\./, "");
-  const what =
-    issue.input === undefined
-      ? "missing"
-      : `expected ${issue.expected ?? "another value"}, got ${issue.received}`;
-  return path ? `${path}: ${what}` : what;
 }

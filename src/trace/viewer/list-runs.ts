@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { RunEndLine } from "../trajectory-file.ts";
 import { messageOf } from "../../errors.ts";
 import { readTrajectory } from "./read-trajectory.ts";
-import { isInside, toRelative } from "./safe-path.ts";
+import { isInside } from "../../context/confine.ts";
+import { toRelative } from "./safe-path.ts";
 
 /** What the list shows of one run. */
 export interface RunSummary {

@@ -6,6 +6,7 @@
  */
 import { realpath } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
+import { isInside } from "../../context/confine.ts";
 import { ViewerRequestError } from "./viewer-error.ts";
 
 /** Longest relative path accepted. @unit characters */
@@ -31,11 +32,6 @@ export async function resolveInside(realRoot: string, relPath: string): Promise<
   }
   if (!isInside(realRoot, real)) throw new ViewerRequestError(404, `No such file: ${relPath}`);
   return real;
-}
-
-/** True when `realPath` is `realRoot` or beneath it (both real paths). */
-export function isInside(realRoot: string, realPath: string): boolean {
-  return realPath === realRoot || realPath.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
 }
 
 /** `absPath` relative to `realRoot`, with `/` separators, as the API names files. */

@@ -1,0 +1,78 @@
+/**
+ * The flags every command that runs an RLM takes (`rlm ask`, `rlm serve`, `rlm mcp`): models, REPL,
+ * limits and the trajectory folder, with their help text and how they become `RlmOptions`.
+ */
+import { readEnvironment } from "../rlm/environment.ts";
+import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
+import { UsageError } from "./command.ts";
+import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
+
+/** Their declarations for `parseArgs`. */
+export const RUN_OPTIONS = {
+  model: { type: "string", short: "m" },
+  "sub-model": { type: "string" },
+  "base-url": { type: "string" },
+  ...LIMIT_OPTIONS,
+  repl: { type: "string" },
+  isolation: { type: "string" },
+  "log-dir": { type: "string" },
+  "no-log": { type: "boolean" },
+} as const;
+
+export const MODEL_FLAGS_HELP = `Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $RLM_BASE_URL):
+  -m, --model NAME         root model, "provider/model": openai/gpt-5-mini, ollama/llama3.1,
+                           openrouter/..., vllm/..., or any name with --base-url
+      --sub-model NAME     model behind llm_query (default: the root model)
+      --base-url URL       OpenAI-compatible server, e.g. http://localhost:11434/v1`;
+
+export const REPL_FLAGS_HELP = `REPL:
+      --repl LANG          python (as in the paper) or javascript; default ${DEFAULTS.repl}
+      --isolation MODE     process (a child process under Node's permission model) or thread
+                           (faster start, no process boundary; see docs/security.md);
+                           default ${DEFAULTS.isolation}`;
+
+export const LIMIT_FLAGS_HELP = `Limits:
+${limitFlagsHelp()}`;
+
+export const LOG_FLAGS_HELP = `      --log-dir DIR        where to write trajectories (default $RLM_LOG_DIR or ~/.local/state/rlm/runs)
+      --no-log             write no trajectory file`;
+
+/** The values `parseArgs` returns for `RUN_OPTIONS`. */
+export type RunFlagValues = Partial<Record<keyof typeof RUN_OPTIONS, string | boolean | undefined>>;
+
+/** `RlmOptions` from the flags, the environment filling in what they leave out. @throws UsageError */
+export function runOptionsFrom(
+  values: RunFlagValues,
+  env: Readonly<Record<string, string | undefined>>,
+): RlmOptions {
+  const environment = readEnvironment(env);
+  const keepWarm = environment.keepWarmSeconds;
+  if (!keepWarm.ok) throw new UsageError(keepWarm.message);
+  const text = (flag: keyof typeof RUN_OPTIONS) => {
+    const value = values[flag];
+    return typeof value === "string" ? value : undefined;
+  };
+  const options: RlmOptions = {
+    env,
+    logDir: values["no-log"] === true ? false : (text("log-dir") ?? environment.cliLogDir),
+    keepWarmSeconds: keepWarm.value,
+  };
+  const repl = text("repl");
+  if (repl) options.repl = choice("--repl", repl, ["python", "javascript"] as const);
+  const isolation = text("isolation");
+  if (isolation) options.isolation = choice("--isolation", isolation, ["process", "thread"] as const);
+  const model = text("model");
+  if (model) options.model = model;
+  const subModel = text("sub-model");
+  if (subModel) options.subModel = subModel;
+  const baseURL = text("base-url");
+  if (baseURL) options.baseURL = baseURL;
+  applyLimitFlags(values, options);
+  return options;
+}
+
+/** `text` when it is one of `allowed`. @throws UsageError naming the flag and the choices */
+export function choice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${flag} takes ${allowed.join(" or ")}, got "${text}".`);
+}

@@ -1,0 +1,166 @@
+/**
+ * `rlm serve`: an OpenAI-compatible HTTP API over an RLM, until SIGTERM or Ctrl-C (then a graceful
+ * drain: see server/serve.ts).
+ */
+import { parseArgs } from "node:util";
+import { PathConfinement } from "../context/confine.ts";
+import { ContextLoadError } from "../errors.ts";
+import { RLM } from "../rlm/rlm.ts";
+import { ApiKeys } from "../server/api-keys.ts";
+import { ServerConfigError, startServer } from "../server/serve.ts";
+import { UsageError, type CommandIO } from "./command.ts";
+import { EXIT } from "./exit-codes.ts";
+import {
+  LIMIT_FLAGS_HELP,
+  LOG_FLAGS_HELP,
+  MODEL_FLAGS_HELP,
+  REPL_FLAGS_HELP,
+  RUN_OPTIONS,
+  runOptionsFrom,
+} from "./run-flags.ts";
+
+const DEFAULT_PORT = 8787;
+const DEFAULT_MAX_RUNS = 16;
+const DEFAULT_MAX_BODY_MB = 50;
+const DEFAULT_DRAIN_SECONDS = 30;
+const DEFAULT_SPARE_GUESTS = 2;
+
+export const SERVE_HELP = `Usage: rlm serve [options]
+
+Serves an OpenAI-compatible API: POST /v1/chat/completions runs an RLM (the last user message is the
+question; the context is the request's "context" field, else the earlier messages), streamed with
+"stream": true. Also GET /v1/models and GET /healthz. See docs/server.md.
+
+Server:
+      --host HOST          address to listen on (default 127.0.0.1; anything else needs API keys)
+  -p, --port N             port (default ${DEFAULT_PORT}; 0 picks a free one)
+      --allow-path DIR     let requests read files under DIR as context ("context_paths"); repeatable;
+                           off by default
+      --max-runs N         runs at once across all clients (default ${DEFAULT_MAX_RUNS}); more get 429
+      --max-runs-per-key N runs at once for one API key (default: --max-runs)
+      --max-body-mb N      largest request body in megabytes (default ${DEFAULT_MAX_BODY_MB}); larger get 413
+      --spare-guests N     REPL guests kept booted for the next requests (default ${DEFAULT_SPARE_GUESTS}), so no
+                           request waits for a boot; each costs a guest's memory while it waits
+      --drain-timeout S    on SIGTERM or Ctrl-C, seconds to let runs finish before cancelling them
+                           (default ${DEFAULT_DRAIN_SECONDS})
+  -q, --quiet              no request log on stderr
+  -h, --help               this help
+
+Keys: with RLM_SERVE_API_KEYS=key1,key2 set, every /v1 request needs "Authorization: Bearer <key>".
+
+${MODEL_FLAGS_HELP}
+
+${REPL_FLAGS_HELP}
+
+${LIMIT_FLAGS_HELP.replace("Limits:", 'Limits (for each run; a request\'s "rlm" field may lower them, never raise them):')}
+
+Output:
+${LOG_FLAGS_HELP}`;
+
+export async function serveCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...RUN_OPTIONS,
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      "allow-path": { type: "string", multiple: true },
+      "max-runs": { type: "string" },
+      "max-runs-per-key": { type: "string" },
+      "max-body-mb": { type: "string" },
+      "drain-timeout": { type: "string" },
+      "spare-guests": { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${SERVE_HELP}\n`);
+    return EXIT.answered;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(
+      `rlm serve takes no arguments, got "${positionals.join(" ")}". See rlm serve --help.`,
+    );
+  const port = values.port === undefined ? DEFAULT_PORT : whole("--port", values.port, 0, 65535);
+  const maxRuns =
+    values["max-runs"] === undefined ? DEFAULT_MAX_RUNS : whole("--max-runs", values["max-runs"], 1);
+  const maxRunsPerKey =
+    values["max-runs-per-key"] === undefined
+      ? maxRuns
+      : whole("--max-runs-per-key", values["max-runs-per-key"], 1);
+  const maxBodyMb =
+    values["max-body-mb"] === undefined
+      ? DEFAULT_MAX_BODY_MB
+      : positive("--max-body-mb", values["max-body-mb"]);
+  const drainSeconds =
+    values["drain-timeout"] === undefined
+      ? DEFAULT_DRAIN_SECONDS
+      : positive("--drain-timeout", values["drain-timeout"], true);
+  const spareGuests =
+    values["spare-guests"] === undefined
+      ? DEFAULT_SPARE_GUESTS
+      : whole("--spare-guests", values["spare-guests"], 0);
+  // A long-lived server keeps its own spares; the CLI's standby hand-over between processes is not for it.
+  const rlm = new RLM({ ...runOptionsFrom(values, io.env), keepWarmSeconds: 0, spareGuests });
+  let confine: PathConfinement | undefined;
+  try {
+    confine = values["allow-path"]?.length
+      ? await PathConfinement.of(values["allow-path"], io.cwd)
+      : undefined;
+  } catch (error) {
+    if (error instanceof ContextLoadError) throw new UsageError(`--allow-path: ${error.message}`);
+    throw error;
+  }
+  const log = values.quiet ? undefined : (line: string) => io.stderr.write(`rlm serve: ${line}\n`);
+  let server;
+  try {
+    server = await startServer({
+      rlm,
+      keys: ApiKeys.fromEnv(io.env.RLM_SERVE_API_KEYS),
+      ...(values.host ? { host: values.host } : {}),
+      port,
+      maxRuns,
+      maxRunsPerKey,
+      maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
+      confine,
+      ...(log ? { log } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ServerConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  // The first request finds a guest booted.
+  rlm.start();
+  io.stderr.write(`rlm serve: listening on ${server.url}\n`);
+  io.stderr.write(
+    `rlm serve: model ${rlm.model}, sub-model ${rlm.subModel}; ${confine ? `files under ${confine.roots.join(", ")}` : "no server files (--allow-path)"}; ${io.env.RLM_SERVE_API_KEYS ? "API keys required" : "no API keys (loopback only)"}\n`,
+  );
+  await new Promise<void>((done) => {
+    if (io.signal.aborted) done();
+    else io.signal.addEventListener("abort", () => done(), { once: true });
+  });
+  io.stderr.write(`rlm serve: shutting down; letting runs finish for up to ${drainSeconds} s\n`);
+  const cancelled = await server.close(drainSeconds * 1000);
+  io.stderr.write(
+    `rlm serve: stopped${cancelled ? ` (${cancelled} run(s) cancelled at the drain timeout)` : ""}\n`,
+  );
+  return EXIT.answered;
+}
+
+function whole(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new UsageError(
+      `${flag} takes a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got "${text}".`,
+    );
+  return n;
+}
+
+function positive(flag: string, text: string, zeroOk = false): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (!zeroOk && n === 0))
+    throw new UsageError(`${flag} takes a number ${zeroOk ? "from 0" : "above 0"}, got "${text}".`);
+  return n;
+}
