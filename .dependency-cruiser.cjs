@@ -17,10 +17,11 @@ const LAYERS = {
   "rlm/": ["context/", "models/", "budget/", "sandbox/", "trace/"],
   // The HTTP server is a client of the engine like the CLI, and below it.
   "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
+  "mcp/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
   "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/"],
   // The benchmark is a client of the engine: the public API (index.ts, testing/), plus trace/ and context/.
   "bench/": ["index.ts", "testing/", "trace/", "context/"],
-  "cli/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "server/", "bench/", "index.ts"],
+  "cli/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "server/", "mcp/", "bench/", "index.ts"],
 };
 
 const literal = (path) => path.replace(/[.]/g, "\\.");

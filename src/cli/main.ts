@@ -12,6 +12,7 @@ const HELP = `Usage: rlm <command> [options]
 
 Commands:
   ask "QUESTION" --context PATH   answer a question over a file, folder, glob or stdin
+  mcp [--root DIR]...             a Model Context Protocol server (stdio) with the rlm_ask tool
   serve [--port N]                serve an OpenAI-compatible API (POST /v1/chat/completions) over an RLM
   view [FILE|DIR] [--port N]      browse trajectory files in a local web viewer (127.0.0.1 only)
   bench --model NAME              run the paper's benchmark tasks with each method; score, cost, time
@@ -34,6 +35,8 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     switch (command) {
       case "ask":
         return await (await import("./ask.ts")).ask(rest, io);
+      case "mcp":
+        return await (await import("./mcp.ts")).mcpCommand(rest, io);
       case "serve":
         return await (await import("./serve.ts")).serveCommand(rest, io);
       case "view":

@@ -73,7 +73,10 @@ export async function loadContext(
   if (single?.isFile()) {
     const path = resolve(cwd, specs[0] ?? "");
     if (options.confine && !(await options.confine.allows(path)))
-      throw new ContextLoadError(`${shown[0]} leads outside the allowed folders (a symbolic link).`, path);
+      throw new ContextLoadError(
+        `${shown[0]} is a link that leads outside the allowed folders: ${options.confine.roots.join(", ")}.`,
+        path,
+      );
     const bytes = await readOrFail(path);
     if (isBinary(bytes))
       throw new ContextLoadError(

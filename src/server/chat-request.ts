@@ -69,6 +69,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
     const issue = parsed.issues[0];
     const where = issue ? describeIssue(issue) : "the body";
     const param = where.split(":")[0] ?? null;
+    if (issue?.type === "strict_object")
+      throw ApiError.invalid(`\`${param}\` is not an rlm option; they are ${RLM_FIELDS.join(", ")}.`, param);
     throw ApiError.invalid(`Invalid request body: ${where}. ${hint(param)}`.trim(), param);
   }
   const request = parsed.output;
@@ -148,11 +150,11 @@ function textOf(content: v.InferOutput<typeof Message>["content"]): string {
     .join("");
 }
 
+const RLM_FIELDS = Object.keys(RlmExtension.entries);
+
 function hint(param: string | null): string {
   if (param === "model") return 'Pass `model` (any value; GET /v1/models lists "rlm").';
   if (param?.startsWith("messages")) return "Send `messages` as [{role, content}], the question last.";
-  if (param?.startsWith("rlm.") && !/expected/.test(param))
-    return "The `rlm` options are max_turns, max_depth, max_tokens, max_cost_usd, max_subcalls, max_time_seconds, cell_timeout_seconds, seed, include, exclude.";
   if (param?.startsWith("rlm")) return "See docs/server.md for the `rlm` options.";
   return "";
 }

@@ -1,0 +1,86 @@
+/**
+ * `rlm mcp --root DIR...`: a Model Context Protocol server over stdio (see mcp/mcp-server.ts). stdout
+ * is the protocol; everything else goes to stderr.
+ */
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { PathConfinement } from "../context/confine.ts";
+import { ContextLoadError } from "../errors.ts";
+import { createMcpServer } from "../mcp/mcp-server.ts";
+import { RLM } from "../rlm/rlm.ts";
+import { UsageError, type CommandIO } from "./command.ts";
+import { EXIT } from "./exit-codes.ts";
+import {
+  LIMIT_FLAGS_HELP,
+  LOG_FLAGS_HELP,
+  MODEL_FLAGS_HELP,
+  REPL_FLAGS_HELP,
+  RUN_OPTIONS,
+  runOptionsFrom,
+} from "./run-flags.ts";
+
+export const MCP_HELP = `Usage: rlm mcp [--root DIR]... [options]
+
+A Model Context Protocol server on stdio with one tool, rlm_ask: a question over files, folders or
+globs under the roots, answered by an RLM. For Claude Code, Claude Desktop, Cursor and other MCP
+clients; see the README for their configuration.
+
+      --root DIR           a folder rlm_ask may read (repeatable; default: the current folder).
+                           Paths outside every root are refused; links out of them are not followed.
+  -h, --help               this help
+
+${MODEL_FLAGS_HELP}
+
+${REPL_FLAGS_HELP}
+
+${LIMIT_FLAGS_HELP}
+
+Output:
+${LOG_FLAGS_HELP}`;
+
+export async function mcpCommand(
+  argv: readonly string[],
+  io: CommandIO & { stdin: NodeJS.ReadableStream },
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      ...RUN_OPTIONS,
+      root: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${MCP_HELP}\n`);
+    return EXIT.answered;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(
+      `rlm mcp takes no arguments, got "${positionals.join(" ")}"; name folders with --root.`,
+    );
+  const rlm = new RLM({ ...runOptionsFrom(values, io.env), keepWarmSeconds: 0, spareGuests: 1 });
+  let confine: PathConfinement;
+  try {
+    confine = await PathConfinement.of(values.root?.length ? values.root : ["."], io.cwd);
+  } catch (error) {
+    if (error instanceof ContextLoadError) throw new UsageError(`--root: ${error.message}`);
+    throw error;
+  }
+  const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+  const log = (line: string) => io.stderr.write(`rlm mcp: ${line}\n`);
+  const server = createMcpServer({ rlm, confine, version, log });
+  const transport = new StdioServerTransport(io.stdin as NodeJS.ReadStream, io.stdout as NodeJS.WriteStream);
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    io.stdin.once("end", () => resolve());
+    io.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await server.connect(transport);
+  rlm.start();
+  log(`ready; roots ${confine.roots.join(", ")}; model ${rlm.model}, sub-model ${rlm.subModel}`);
+  await closed;
+  await server.close().catch(() => {});
+  return EXIT.answered;
+}
