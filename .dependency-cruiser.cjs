@@ -21,7 +21,18 @@ const LAYERS = {
   "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/"],
   // The benchmark is a client of the engine: the public API (index.ts, testing/), plus trace/ and context/.
   "bench/": ["index.ts", "testing/", "trace/", "context/"],
-  "cli/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "server/", "mcp/", "bench/", "index.ts"],
+  "cli/": [
+    "context/",
+    "models/",
+    "budget/",
+    "sandbox/",
+    "trace/",
+    "rlm/",
+    "server/",
+    "mcp/",
+    "bench/",
+    "index.ts",
+  ],
 };
 
 const literal = (path) => path.replace(/[.]/g, "\\.");

@@ -23,6 +23,7 @@ import { RLM } from "../src/rlm/rlm.ts";
 import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer, type RlmServer } from "../src/server/serve.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
+import { runRlmCommand } from "./run-cli.ts";
 import { TEST_CACHE_DIR } from "./support.ts";
 
 const repl = (code: string) => "```repl\n" + code + "\n```";
@@ -69,13 +70,20 @@ async function serve(options: Partial<Parameters<typeof startServer>[0]> = {}): 
 const client = (server: RlmServer, apiKey = "none") =>
   new OpenAI({ baseURL: server.url, apiKey, maxRetries: 0 });
 
+/** The fields of a completion or error body the tests read. */
+interface Reply {
+  error: { message: string; type: string; param: string | null; code: string };
+  rlm: { stop_reason: string; turns: number };
+  choices: { message: { content: string }; finish_reason: string }[];
+}
+
 async function post(server: RlmServer, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${server.url}/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Reply };
 }
 
 const ask = (question: string, extra: Record<string, unknown> = {}) => ({
@@ -185,7 +193,7 @@ describe("rlm serve with the openai SDK", () => {
     const lowered = await post(server, ask("LOOP", { context: "x", rlm: { max_turns: 2 } }));
     assert.equal(lowered.status, 200);
     assert.deepEqual([lowered.body.rlm.stop_reason, lowered.body.rlm.turns], ["max-turns", 2]);
-    assert.equal(lowered.body.choices[0].finish_reason, "length");
+    assert.equal(lowered.body.choices[0]?.finish_reason, "length");
     const raised = await post(server, ask("LOOP", { context: "x", rlm: { max_turns: 50 } }));
     assert.deepEqual([raised.body.rlm.stop_reason, raised.body.rlm.turns], ["max-turns", 4]);
   });
@@ -344,9 +352,9 @@ describe("context_paths", () => {
     const server = await serve({ confine: await PathConfinement.of([root]) });
     const read = await post(server, ask("q", { context_paths: ["logs"] }));
     assert.equal(read.status, 200);
-    assert.equal(read.body.choices[0].message.content, "2 units of dict", "a.log and b.log, not link.log");
+    assert.equal(read.body.choices[0]?.message.content, "2 units of dict", "a.log and b.log, not link.log");
     const glob = await post(server, ask("q", { context_paths: "logs/*.log", rlm: { exclude: ["b.log"] } }));
-    assert.equal(glob.body.choices[0].message.content, "1 units of dict");
+    assert.equal(glob.body.choices[0]?.message.content, "1 units of dict");
   });
 
   test("outside the allowed folders are refused, naming the folders", async () => {
@@ -415,7 +423,7 @@ describe("rlm serve as a process", () => {
     const running = fetch(`${url}/chat/completions`, {
       method: "POST",
       body: JSON.stringify(ask("HANG", { context: "x" })),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Reply }));
     await waitFor(() => hangs > hung, 20_000);
     child.kill("SIGTERM");
     const answered = await running;
@@ -440,3 +448,35 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe("rlm serve's flags", () => {
+  const env = { OPENAI_API_KEY: "test", RLM_MODEL: "openai/root" };
+  test("a bad flag value, an argument or a keyless public host is refused with the fix named", async () => {
+    const port = await runRlmCommand(["serve", "--port", "http"], { env, cwd: dir });
+    assert.deepEqual(
+      [port.code, port.stderr],
+      [2, 'rlm: --port takes a whole number from 0 to 65535, got "http".\n'],
+    );
+    const stray = await runRlmCommand(["serve", "now"], { env, cwd: dir });
+    assert.match(stray.stderr, /rlm serve takes no arguments, got "now"/);
+    const open = await runRlmCommand(["serve", "--host", "0.0.0.0", "--port", "0"], { env, cwd: dir });
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /Refusing to listen on 0\.0\.0\.0 without API keys.*Set RLM_SERVE_API_KEYS/);
+    const missing = await runRlmCommand(["serve", "--allow-path", join(dir, "nope")], { env, cwd: dir });
+    assert.match(missing.stderr, /--allow-path: .*nope is not a folder/);
+  });
+
+  test("--help lists the server's flags and the shared run flags", async () => {
+    const help = await runRlmCommand(["serve", "--help"], { env, cwd: dir });
+    assert.equal(help.code, 0);
+    for (const flag of [
+      "--allow-path",
+      "--max-runs-per-key",
+      "--drain-timeout",
+      "--model",
+      "--max-cost",
+      "--isolation",
+    ])
+      assert.ok(help.stdout.includes(flag), flag);
+  });
+});
