@@ -42,6 +42,34 @@ export function sampleTreeRss(everyMs = 10): { baseline: number; stop: () => num
 
 /** Resident set of process `pid` and all its descendants (children, grandchildren…), in bytes. */
 export function processTreeRss(pid: number): number {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      total += residentBytes(member);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return total;
+}
+
+/** CPU time used so far by process `pid` and its descendants, in clock ticks (user + system). */
+export function processTreeCpuTicks(pid: number): number {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return total;
+}
+
+/** `pid` and all its descendants. */
+function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -55,15 +83,11 @@ export function processTreeRss(pid: number): number {
       // the process ended while we looked
     }
   }
-  let total = 0;
+  const tree: number[] = [];
   const pending = [pid];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    try {
-      total += residentBytes(next);
-    } catch {
-      // ended while we looked
-    }
+    tree.push(next);
     pending.push(...(children.get(next) ?? []));
   }
-  return total;
+  return tree;
 }

@@ -10,6 +10,7 @@
  *
  *   npm run bench:serve                                   # 64 clients, each configuration below
  *   npm run bench:serve -- --clients 16 --mode python-thread
+ *   npm run bench:serve -- --mode javascript-thread --spare-guests 64   # a burst that finds guests booted
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
@@ -20,7 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { lastUserMessage, startFakeOpenAIServer, type FakeChatRequest } from "../src/testing/index.ts";
-import { processTreeRss } from "./memory.ts";
+import { processTreeCpuTicks, processTreeRss } from "./memory.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +29,10 @@ const { values } = parseArgs({
     batch: { type: "string", default: "8" },
     "sub-latency-ms": { type: "string", default: "200" },
     mode: { type: "string", multiple: true },
+    "spare-guests": { type: "string" },
   },
 });
+const spareGuests = values["spare-guests"];
 const clients = Number(values.clients);
 const batch = Number(values.batch);
 const subLatencyMs = Number(values["sub-latency-ms"]);
@@ -90,6 +93,7 @@ async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildPr
       mode.isolation,
       "--max-runs",
       String(clients),
+      ...(spareGuests ? ["--spare-guests", spareGuests] : []),
       "--no-log",
       "--quiet",
     ],
@@ -110,6 +114,18 @@ async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildPr
   }
 }
 
+/** Waits until the server's process tree has used no CPU for half a second: its spares are booted. */
+async function waitForIdle(pid: number): Promise<void> {
+  const cpu = () => processTreeCpuTicks(pid);
+  let last = cpu();
+  for (let quiet = 0; quiet < 5;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpu();
+    quiet = now - last <= 1 ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
 async function measure(mode: Mode): Promise<string> {
   const fake = await startFakeOpenAIServer({
     models: {
@@ -122,7 +138,7 @@ async function measure(mode: Mode): Promise<string> {
   });
   const { child, url } = await startServe(mode, fake.baseURL);
   // Let the server's spare guests finish booting, as they would between bursts.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await waitForIdle(child.pid ?? 0);
   const pid = child.pid ?? 0;
   let peak = processTreeRss(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, processTreeRss(pid))), 20);
@@ -162,7 +178,7 @@ async function measure(mode: Mode): Promise<string> {
   process.stderr.write(
     `${mode.name}: ${wall.toFixed(0)} ms, ${wrong.length} wrong${statuses ? ` (status ${statuses})` : ""}\n`,
   );
-  return `| ${mode.name} | ${clients} | ${(clients / (wall / 1000)).toFixed(1)} | ${percentile(added, 50).toFixed(0)} ms | ${percentile(added, 99).toFixed(0)} ms | ${(peak / 1024 ** 2).toFixed(0)} MB | ${wrong.length} |`;
+  return `| ${mode.name} | ${spareGuests ?? "2 (default)"} | ${clients} | ${(clients / (wall / 1000)).toFixed(1)} | ${percentile(added, 50).toFixed(0)} ms | ${percentile(added, 99).toFixed(0)} ms | ${(peak / 1024 ** 2).toFixed(0)} MB | ${wrong.length} |`;
 }
 
 process.stderr.write(
@@ -172,8 +188,8 @@ const rows: string[] = [];
 for (const mode of modes) rows.push(await measure(mode));
 process.stdout.write(
   [
-    "| REPL, isolation | clients | requests/s | added latency p50 | added latency p99 | peak RSS (server tree) | wrong or lost |",
-    "|---|---|---|---|---|---|---|",
+    "| REPL, isolation | spare guests | clients | requests/s | added latency p50 | added latency p99 | peak RSS (server tree) | wrong or lost |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n") + "\n",
 );
