@@ -11,6 +11,19 @@ import type { CellSummary, ContextSource, HostMessage, WorkerMessage } from "./p
 const port = parentPort as MessagePort;
 const MAX_LOG_CHARS = 4000;
 
+/*
+ * A guest worker's event loop must never run empty, from its first line until it is terminated. When
+ * a thread's loop has nothing left to wait on, as while WebAssembly compiles its interpreter (no
+ * libuv handle stands for that), Node blocks the thread until every V8 background task of the
+ * *process* has finished (`NodePlatform::DrainTasks`). A background compile job of this thread's heap
+ * that must wait for this thread to collect garbage then never finishes (nodejs/node#54918), and the
+ * whole process seizes up: every other guest that boots meanwhile waits for that job too, and so does
+ * the process's exit. Many guests booting at once make it likely: 32 concurrent runs on threads hung.
+ * This referenced timer keeps the loop alive; it costs nothing, and a guest ends only when the host
+ * terminates it, which skips the drain. (Worker scripts import this module before anything else runs.)
+ */
+setInterval(() => {}, 2 ** 31 - 1);
+
 export function post(message: WorkerMessage, transfer: TransferListItem[] = []): void {
   port.postMessage(message, transfer);
 }
