@@ -5,6 +5,7 @@
  * resident memory of the whole process tree (this process and its guest host process).
  *
  *   npm run bench:concurrent
+ *   npm run bench:concurrent -- --share-interpreters 32   # runs as namespaces of shared interpreters
  */
 import { cpus } from "node:os";
 import { RLM } from "../src/rlm/rlm.ts";
@@ -13,6 +14,9 @@ import { conversation, startFakeOpenAIServer, type FakeChatRequest } from "../sr
 import { sampleTreeRss } from "./memory.ts";
 
 const LATENCY_MS = 100;
+/** `--share-interpreters N`: the runs share booted interpreters, N per interpreter (one caller's runs). */
+const shareArg = process.argv.indexOf("--share-interpreters");
+const shareInterpreters = shareArg === -1 ? 0 : Number(process.argv[shareArg + 1]);
 const repl = (code: string) => "```repl\n" + code + "\n```";
 const cacheDir = process.env.RLM_CACHE_DIR ?? "node_modules/.cache/rlm-bench";
 const rows: string[] = [];
@@ -33,7 +37,13 @@ async function concurrent(runs: number): Promise<void> {
       },
     },
   });
-  const rlm = new RLM({ model: "openai/root", baseURL: server.baseURL, env: {}, cacheDir });
+  const rlm = new RLM({
+    model: "openai/root",
+    baseURL: server.baseURL,
+    env: {},
+    cacheDir,
+    shareInterpreters,
+  });
   const memory = sampleTreeRss(50);
   const started = performance.now();
   const firstCell: number[] = [];
@@ -70,7 +80,9 @@ console.error(`node ${process.version}, ${cpus().length} cores`);
 await concurrent(1); // warm-up: the snapshot exists, the guest host process runs
 rows.length = 0;
 for (const n of [1, 8, 32]) await concurrent(n);
-console.log(`Each run: two turns, the model answering after ${LATENCY_MS} ms each.\n`);
+console.log(
+  `Each run: two turns, the model answering after ${LATENCY_MS} ms each; shared interpreters: ${shareInterpreters || "off"}.\n`,
+);
 console.log(
   "| runs at once | right answers | wall time | first cell, p50 | first cell, slowest | peak RSS, process tree | added per run |",
 );

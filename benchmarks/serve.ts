@@ -11,6 +11,7 @@
  *   npm run bench:serve                                   # 64 clients, each configuration below
  *   npm run bench:serve -- --clients 16 --mode python-thread
  *   npm run bench:serve -- --mode javascript-thread --spare-guests 64   # a burst that finds guests booted
+ *   npm run bench:serve -- --share-interpreters 16   # up to 16 runs per booted interpreter
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
@@ -30,9 +31,11 @@ const { values } = parseArgs({
     "sub-latency-ms": { type: "string", default: "200" },
     mode: { type: "string", multiple: true },
     "spare-guests": { type: "string" },
+    "share-interpreters": { type: "string" },
   },
 });
 const spareGuests = values["spare-guests"];
+const shareInterpreters = values["share-interpreters"];
 const clients = Number(values.clients);
 const batch = Number(values.batch);
 const subLatencyMs = Number(values["sub-latency-ms"]);
@@ -94,6 +97,7 @@ async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildPr
       "--max-runs",
       String(clients),
       ...(spareGuests ? ["--spare-guests", spareGuests] : []),
+      ...(shareInterpreters ? ["--share-interpreters", shareInterpreters] : []),
       "--no-log",
       "--quiet",
     ],
@@ -178,7 +182,7 @@ async function measure(mode: Mode): Promise<string> {
   process.stderr.write(
     `${mode.name}: ${wall.toFixed(0)} ms, ${wrong.length} wrong${statuses ? ` (status ${statuses})` : ""}\n`,
   );
-  return `| ${mode.name} | ${spareGuests ?? "2 (default)"} | ${clients} | ${(clients / (wall / 1000)).toFixed(1)} | ${percentile(added, 50).toFixed(0)} ms | ${percentile(added, 99).toFixed(0)} ms | ${(peak / 1024 ** 2).toFixed(0)} MB | ${wrong.length} |`;
+  return `| ${mode.name} | ${spareGuests ?? "2 (default)"} | ${shareInterpreters ?? "off"} | ${clients} | ${(clients / (wall / 1000)).toFixed(1)} | ${percentile(added, 50).toFixed(0)} ms | ${percentile(added, 99).toFixed(0)} ms | ${(peak / 1024 ** 2).toFixed(0)} MB | ${wrong.length} |`;
 }
 
 process.stderr.write(
@@ -188,8 +192,8 @@ const rows: string[] = [];
 for (const mode of modes) rows.push(await measure(mode));
 process.stdout.write(
   [
-    "| REPL, isolation | spare guests | clients | requests/s | added latency p50 | added latency p99 | peak RSS (server tree) | wrong or lost |",
-    "|---|---|---|---|---|---|---|---|",
+    "| REPL, isolation | spare guests | shared interpreters | clients | requests/s | added latency p50 | added latency p99 | peak RSS (server tree) | wrong or lost |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n") + "\n",
 );

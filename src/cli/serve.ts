@@ -41,6 +41,10 @@ Server:
       --max-body-mb N      largest request body in megabytes (default ${DEFAULT_MAX_BODY_MB}); larger get 413
       --spare-guests N     REPL guests kept booted for the next requests (default ${DEFAULT_SPARE_GUESTS}), so no
                            request waits for a boot; each costs a guest's memory while it waits
+      --share-interpreters N
+                           let up to N runs of one API key share a booted Python interpreter, each in a
+                           namespace of its own, so a request does not boot one (off by default;
+                           see docs/security.md for what runs in one interpreter share)
       --drain-timeout S    on SIGTERM or Ctrl-C, seconds to let runs finish before cancelling them
                            (default ${DEFAULT_DRAIN_SECONDS})
   -q, --quiet              no request log on stderr
@@ -71,6 +75,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
       "max-body-mb": { type: "string" },
       "drain-timeout": { type: "string" },
       "spare-guests": { type: "string" },
+      "share-interpreters": { type: "string" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -103,7 +108,16 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
       ? DEFAULT_SPARE_GUESTS
       : whole("--spare-guests", values["spare-guests"], 0);
   // A long-lived server keeps its own spares; the CLI's standby hand-over between processes is not for it.
-  const rlm = new RLM({ ...runOptionsFrom(values, io.env), keepWarmSeconds: 0, spareGuests });
+  const shareInterpreters =
+    values["share-interpreters"] === undefined
+      ? 0
+      : whole("--share-interpreters", values["share-interpreters"], 1);
+  const rlm = new RLM({
+    ...runOptionsFrom(values, io.env),
+    keepWarmSeconds: 0,
+    spareGuests,
+    shareInterpreters,
+  });
   let confine: PathConfinement | undefined;
   try {
     confine = values["allow-path"]?.length
@@ -131,8 +145,8 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
     if (error instanceof ServerConfigError) throw new UsageError(error.message);
     throw error;
   }
-  // The first request finds a guest booted.
-  rlm.start();
+  // The first request finds a guest booted (with shared interpreters: the keyless group's first one).
+  rlm.start("local");
   io.stderr.write(`rlm serve: listening on ${server.url}\n`);
   io.stderr.write(
     `rlm serve: model ${rlm.model}, sub-model ${rlm.subModel}; ${confine ? `files under ${confine.roots.join(", ")}` : "no server files (--allow-path)"}; ${io.env.RLM_SERVE_API_KEYS ? "API keys required" : "no API keys (loopback only)"}\n`,

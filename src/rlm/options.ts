@@ -148,6 +148,15 @@ export interface RlmOptions {
    * @default 0
    */
   spareGuests?: number;
+  /**
+   * Lets top-level runs share booted interpreters, up to this many runs per interpreter, each run in a
+   * namespace of its own (as a run's children do): a run then starts without a boot. Runs are grouped by
+   * `completion({ interpreterGroup })`; runs in one interpreter share its modules and builtins, so a
+   * group must be one caller (`rlm serve --share-interpreters` groups by API key). Python on Node 24
+   * only; elsewhere each run keeps an interpreter of its own. A shared run's `seed` is not applied.
+   * @default 0 (off)
+   */
+  shareInterpreters?: number;
   /** Replaces the built-in system prompt entirely. */
   systemPrompt?: string;
   /**
@@ -194,6 +203,7 @@ export const DEFAULTS = Object.freeze({
   guestMemoryMb: 2048,
   keepWarmSeconds: 0,
   spareGuests: 0,
+  shareInterpreters: 0,
   subcalls: true,
   repl: "python",
   isolation: "process",
@@ -228,6 +238,7 @@ export interface ResolvedOptions {
   guestMemoryMb: number;
   keepWarmSeconds: number;
   spareGuests: number;
+  shareInterpreters: number;
   subcalls: boolean;
   cacheDir: string | undefined;
   logDir: string | undefined;
@@ -301,6 +312,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     guestMemoryMb: integer("guestMemoryMb", options.guestMemoryMb, DEFAULTS.guestMemoryMb, 64),
     keepWarmSeconds: integer("keepWarmSeconds", options.keepWarmSeconds, DEFAULTS.keepWarmSeconds, 0),
     spareGuests: integer("spareGuests", options.spareGuests, DEFAULTS.spareGuests, 0),
+    shareInterpreters: integer("shareInterpreters", options.shareInterpreters, DEFAULTS.shareInterpreters, 0),
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
     logDir:
       options.logDir === false ? undefined : (optionalString("logDir", options.logDir) ?? fromEnv.logDir),

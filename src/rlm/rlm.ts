@@ -31,6 +31,7 @@ import {
 } from "./options.ts";
 import { RunFailedError, type RlmResult } from "./result.ts";
 import { runRlm } from "./run-rlm.ts";
+import { SharedInterpreters } from "./shared-interpreters.ts";
 
 export interface CompletionRequest {
   /** The question or task. */
@@ -54,6 +55,12 @@ export interface CompletionRequest {
    * RLM's own; a looser one is ignored.
    */
   limits?: RunLimits;
+  /**
+   * With `shareInterpreters`, the runs that may share an interpreter: those of one caller. Runs of
+   * different groups never share one.
+   * @default "" (one group)
+   */
+  interpreterGroup?: string;
 }
 
 export class RLM {
@@ -61,6 +68,7 @@ export class RLM {
   readonly #models: ModelRegistry;
   readonly #sandbox: SandboxSettings;
   readonly #pricing: PricingTable;
+  readonly #shared: SharedInterpreters | undefined;
 
   /** Validates options and resolves models now, so configuration errors surface before any run. */
   constructor(options: RlmOptions = {}) {
@@ -90,6 +98,11 @@ export class RLM {
           : undefined,
     };
     this.#pricing = pricingTable(o.pricing);
+    const settings = this.#sandbox;
+    this.#shared =
+      o.shareInterpreters > 0 && !o.sandbox
+        ? new SharedInterpreters(() => createSandbox(settings), o.shareInterpreters, o.repl)
+        : undefined;
     if (o.maxCostUsd !== undefined) {
       const unpriced = this.#models.names.filter((name) => !findPrice(this.#pricing, name));
       if (unpriced.length > 0) {
@@ -122,11 +135,12 @@ export class RLM {
    * Boots a guest for the next run now, so it is ready by the time the run's first cell is; it is not
    * replaced when taken. Optional: runs boot their own guest while the model thinks. The boot runs in
    * the background and keeps nothing alive. With the `sandbox` option there is no guest to boot, and it
-   * does nothing.
+   * does nothing. With `shareInterpreters`, it boots the first interpreter of `interpreterGroup`.
    */
-  start(): void {
+  start(interpreterGroup = ""): void {
     if (this.#options.sandbox) return;
-    sharedRuntime(this.#sandbox).prewarm(1);
+    if (this.#shared) this.#shared.prewarm(interpreterGroup);
+    else sharedRuntime(this.#sandbox).prewarm(1);
   }
 
   /** `start()`, then resolves once the guest is booted and waiting (at once with the `sandbox` option). */
@@ -244,7 +258,11 @@ export class RLM {
             if (!limiter) childLimiters.set(depth, (limiter = new Limiter(options.maxConcurrentChildren)));
             return limiter;
           },
-          createSandbox: options.sandbox ?? (() => createSandbox(sandbox)),
+          createSandbox:
+            options.sandbox ??
+            (this.#shared
+              ? () => this.#shared?.sandbox(request.interpreterGroup ?? "") ?? createSandbox(sandbox)
+              : () => createSandbox(sandbox)),
           retire: (finished) => retiring.push(finished.close().catch(() => {})),
           emit,
           trajectory: (runId) => {

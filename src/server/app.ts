@@ -129,7 +129,7 @@ export function createApp(options: AppOptions): Hono<Env> {
         release();
       };
       try {
-        const completion = await completionOf(request, options.confine);
+        const completion = { ...(await completionOf(request, options.confine)), interpreterGroup: key };
         if (!request.stream) {
           const run = options.rlm.completion({ ...completion, signal: controller.signal });
           options.runs.track(controller, run);
