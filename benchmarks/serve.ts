@@ -12,6 +12,7 @@
  *   npm run bench:serve -- --clients 16 --mode python-thread
  *   npm run bench:serve -- --mode javascript-thread --spare-guests 64   # a burst that finds guests booted
  *   npm run bench:serve -- --share-interpreters 16   # up to 16 runs per booted interpreter
+ *   npm run bench:serve -- --cpu-prof DIR            # also write a V8 CPU profile of the server to DIR
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
@@ -32,8 +33,10 @@ const { values } = parseArgs({
     mode: { type: "string", multiple: true },
     "spare-guests": { type: "string" },
     "share-interpreters": { type: "string" },
+    "cpu-prof": { type: "string" },
   },
 });
+const profileDir = values["cpu-prof"];
 const spareGuests = values["spare-guests"];
 const shareInterpreters = values["share-interpreters"];
 const clients = Number(values.clients);
@@ -80,6 +83,7 @@ async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildPr
   const child = spawn(
     process.execPath,
     [
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       bin,
       "serve",
       "--port",
