@@ -493,3 +493,31 @@ describe("the sandbox option", () => {
     );
   });
 });
+
+describe("a FINAL(...) written as text beside code", () => {
+  test("is not taken: the code's real output goes back, and the answer comes on a later turn", async () => {
+    const { root, sandboxes, rlm } = setup(
+      [`${repl("print(len(context))")}\nFINAL(there are 999 characters)`, "FINAL(there are 18 characters)"],
+      [[{ stdout: "18\n" }]],
+    );
+    const result = await rlm.completion({ prompt: "How long?", context: CONTEXT });
+    assert.equal(result.answer, "there are 18 characters");
+    assert.deepEqual([result.turns, result.answerSource, result.submitted], [2, "final", true]);
+    assert.deepEqual(sandboxes[0]?.executed, ["print(len(context))"]);
+    const feedback = lastMessage(root, 1);
+    assert.match(feedback, /18\n/);
+    assert.match(
+      feedback,
+      /FINAL\(\.\.\.\) as text\. It was not taken as the answer: it was written before the code above ran/,
+    );
+  });
+
+  test("FINAL_VAR beside code still submits the variable the code set", async () => {
+    const { rlm } = setup(
+      [`${repl("n = len(context)")}\nFINAL_VAR(n)`],
+      [[{}, submitted("18", "FINAL_VAR")]],
+    );
+    const result = await rlm.completion({ prompt: "How long?", context: CONTEXT });
+    assert.deepEqual([result.answer, result.turns, result.answerSource], ["18", 1, "final-var"]);
+  });
+});

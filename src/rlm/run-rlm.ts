@@ -27,6 +27,10 @@ import type { AnswerSource, StopReason } from "../trace/trajectory.ts";
 import { RunFailedError, type RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
 
+/** Fed back when a reply holds both code and a FINAL(...) written as text. */
+const FINAL_BESIDE_CODE =
+  "[Your reply also wrote FINAL(...) as text. It was not taken as the answer: it was written before the code above ran. Read the output above, then give the answer in a later reply.]";
+
 /** A child's prompt longer than this stays only in its context; its question points there. */
 const CHILD_QUESTION_MAX_CHARS = 4000;
 const CHILD_TASK_IN_CONTEXT =
@@ -222,7 +226,13 @@ class Run {
       if (result.submitted) this.#accept(result.submitted.answer, SOURCE_OF[result.submitted.via]);
       if (result.cancelled) throw new CancelledError(undefined, { cause: this.#signal.reason });
     }
-    if (!this.#submitted && parsed.final) await this.#acceptFinal(parsed.final, outputs);
+    if (!this.#submitted && parsed.final) {
+      // A FINAL(text) beside code was written before the code ran: models that do this invent the
+      // output and answer from it, so the code's real output goes back instead (FINAL_VAR names a
+      // variable the code may just have set, so it still submits).
+      if (parsed.final.kind === "final" && parsed.code.length > 0) outputs.push(FINAL_BESIDE_CODE);
+      else await this.#acceptFinal(parsed.final, outputs);
+    }
     if (this.#submitted) return;
     this.#consecutiveErrors = cleanBlocks > 0 ? 0 : this.#consecutiveErrors + 1;
     const feedback =
