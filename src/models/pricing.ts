@@ -41,6 +41,11 @@ const DATE_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
 
 /** The price of `name` (`provider/model`), or `undefined` when the table does not know it. */
 export function findPrice(table: PricingTable, name: string): ModelPrice | undefined {
+  return findByModel(table, name);
+}
+
+/** The entry for `name` in a table keyed by `provider/model`, a dated snapshot falling back to its family. */
+export function findByModel<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
   return table[name] ?? table[name.replace(DATE_SUFFIX, "")];
 }
 

@@ -9,6 +9,7 @@ import { messageOf } from "../errors.ts";
 import type { Model, Usage } from "../models/model.ts";
 import type { HostCall, HostCallHandler, HostCallReply } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
+import { overflowMessage } from "../models/context-windows.ts";
 import { callModel } from "./call-model.ts";
 import type { RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
@@ -103,6 +104,18 @@ async function subcall(
   batch: Batch,
 ): Promise<string> {
   const { tree } = scope;
+  // What a plain sub-call sends (none for a child run, which gets the context in its own REPL).
+  const content =
+    kind === "rlm_query" && scope.runChild
+      ? undefined
+      : context === undefined
+        ? prompt
+        : withContext(prompt, context);
+  const tooLarge =
+    content === undefined
+      ? undefined
+      : overflowMessage(tree.options.contextWindows, model.name, content.length, kind);
+  if (tooLarge) throw new Error(tooLarge);
   if (!tree.budget.takeSubcall()) {
     const error = tree.budget.subcallLimitError();
     if (tree.budget.refusedSubcalls === 1)
@@ -124,9 +137,7 @@ async function subcall(
       // The child's own calls carry its usage; its trajectory holds the subtree's totals.
       response = child.answer;
     } else {
-      const messages = [
-        { role: "user" as const, content: context === undefined ? prompt : withContext(prompt, context) },
-      ];
+      const messages = [{ role: "user" as const, content: content ?? prompt }];
       const reply = await callModel(tree, {
         model,
         messages,

@@ -1,6 +1,7 @@
 /**
  * Options of an `RLM`, their defaults (all here, in one place) and their validation.
  */
+import { contextWindowTable, type ContextWindowTable } from "../models/context-windows.ts";
 import { InvalidOptionError, ModelConfigError } from "../errors.ts";
 import type { Model } from "../models/model.ts";
 import type { PricingTable } from "../models/pricing.ts";
@@ -103,6 +104,12 @@ export interface RlmOptions {
   maxConcurrentChildren?: number;
   /** Prices for models the built-in table lacks, or corrections to it. */
   pricing?: PricingTable;
+  /**
+   * Context windows in tokens for models the built-in table lacks, or corrections to it, keyed by
+   * `provider/model`. A sub-call whose prompt is estimated (4 characters a token) to be larger than its
+   * model's window raises in the REPL, naming both, before anything is sent.
+   */
+  contextWindows?: Readonly<Record<string, number>>;
   /**
    * Characters a sub-model prompt can hold, as told to the root model in the system prompt.
    * @default 200000
@@ -231,6 +238,7 @@ export interface ResolvedOptions {
   maxOutputTokens: number | undefined;
   maxConcurrentChildren: number;
   pricing: PricingTable | undefined;
+  contextWindows: ContextWindowTable;
   subModelPromptChars: number;
   systemPrompt: string | undefined;
   repl: "python" | "javascript";
@@ -300,6 +308,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
       1,
     ),
     pricing: options.pricing,
+    contextWindows: contextWindowTable(windows(options.contextWindows)),
     subModelPromptChars: integer(
       "subModelPromptChars",
       options.subModelPromptChars,
@@ -379,6 +388,18 @@ const RUN_LIMIT_FIELDS = [
   "maxTimeMs",
   "cellTimeoutMs",
 ] as const satisfies readonly (keyof RunLimits)[];
+
+function windows(value: unknown): ContextWindowTable | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new InvalidOptionError(
+      "contextWindows",
+      value,
+      'an object of token counts, e.g. { "openai/my-model": 128000 }',
+    );
+  for (const [name, tokens] of Object.entries(value)) integer(`contextWindows["${name}"]`, tokens, 1, 1);
+  return value as ContextWindowTable;
+}
 
 function checkModelSpec(option: string, spec: unknown): void {
   if (typeof spec === "string" && spec.trim() !== "") return;
