@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RLM } from "../src/rlm/rlm.ts";
 import { conversation, startFakeOpenAIServer } from "../src/testing/index.ts";
-import { TEST_CACHE_DIR } from "./support.ts";
+import { rlmOnFake } from "./support.ts";
 
 const repl = (code: string) => "```repl\n" + code + "\n```";
 
@@ -30,16 +30,7 @@ test("an over-window sub-call raises in the REPL before anything is sent; a batc
     },
   });
   try {
-    const rlm = new RLM({
-      model: "openai/root",
-      subModel: "openai/sub",
-      baseURL: fake.baseURL,
-      apiKey: "test",
-      isolation: "thread",
-      cacheDir: TEST_CACHE_DIR,
-      logDir: false,
-      contextWindows: { "openai/sub": 100 },
-    });
+    const rlm = rlmOnFake(fake, { contextWindows: { "openai/sub": 100 } });
     const result = await rlm.completion({ prompt: "q", context: "c" });
     const stdout = result.trajectory.turns[0]?.blocks[0]?.result.stdout ?? "";
     assert.match(

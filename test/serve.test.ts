@@ -19,12 +19,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { PathConfinement } from "../src/context/confine.ts";
-import { RLM } from "../src/rlm/rlm.ts";
+import type { RLM } from "../src/rlm/rlm.ts";
 import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer, type RlmServer } from "../src/server/serve.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
 import { runRlmCommand } from "./run-cli.ts";
-import { TEST_CACHE_DIR } from "./support.ts";
+import { rlmOnFake, TEST_CACHE_DIR } from "./support.ts";
 
 const repl = (code: string) => "```repl\n" + code + "\n```";
 const said = (request: FakeChatRequest, marker: string) =>
@@ -94,17 +94,7 @@ const ask = (question: string, extra: Record<string, unknown> = {}) => ({
 
 before(async () => {
   fake = await startFakeOpenAIServer({ models: { root, sub: () => "sub" } });
-  rlm = new RLM({
-    model: "openai/root",
-    subModel: "openai/sub",
-    baseURL: fake.baseURL,
-    apiKey: "test",
-    isolation: "thread",
-    cacheDir: TEST_CACHE_DIR,
-    logDir: join(dir, "runs"),
-    maxTurns: 4,
-    spareGuests: 1,
-  });
+  rlm = rlmOnFake(fake, { logDir: join(dir, "runs"), maxTurns: 4, spareGuests: 1 });
 });
 
 after(async () => {

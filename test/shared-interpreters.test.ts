@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { RLM } from "../src/rlm/rlm.ts";
+import type { RLM } from "../src/rlm/rlm.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
-import { TEST_CACHE_DIR } from "./support.ts";
+import { rlmOnFake } from "./support.ts";
 
 const repl = (code: string) => "```repl\n" + code + "\n```";
 
@@ -43,16 +43,7 @@ before(async () => {
       },
     },
   });
-  rlm = new RLM({
-    model: "openai/root",
-    subModel: "openai/sub",
-    baseURL: fake.baseURL,
-    apiKey: "test",
-    isolation: "thread",
-    cacheDir: TEST_CACHE_DIR,
-    logDir: false,
-    shareInterpreters: 8,
-  });
+  rlm = rlmOnFake(fake, { shareInterpreters: 8 });
 });
 
 after(() => fake.close());

@@ -3,6 +3,8 @@
  * boots Pyodide cold.
  */
 import { join } from "node:path";
+import type { RlmOptions } from "../src/rlm/options.ts";
+import { RLM } from "../src/rlm/rlm.ts";
 import { fileURLToPath } from "node:url";
 
 export const TEST_CACHE_DIR = join(
@@ -11,3 +13,20 @@ export const TEST_CACHE_DIR = join(
   ".cache",
   "rlm-test",
 );
+
+/**
+ * An RLM whose root model is the fake server's `root` and whose sub-model is its `sub`, on Python guests
+ * on threads with the suite's snapshot cache and no trajectory files; `options` add or override.
+ */
+export function rlmOnFake(fake: { baseURL: string }, options: RlmOptions = {}): RLM {
+  return new RLM({
+    model: "openai/root",
+    subModel: "openai/sub",
+    baseURL: fake.baseURL,
+    apiKey: "test",
+    isolation: "thread",
+    cacheDir: TEST_CACHE_DIR,
+    logDir: false,
+    ...options,
+  });
+}
