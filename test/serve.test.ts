@@ -287,6 +287,24 @@ describe("rlm serve refuses what it must", () => {
     assert.equal(failed.body.rlm.stop_reason !== undefined, true, "the partial run is summarised");
   });
 
+  test("a streaming client that stops reading mid-run cancels its run", async () => {
+    const server = await serve();
+    const hung = hangs;
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify(ask("HANG", { context: "x", stream: true })),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    const first = new TextDecoder().decode((await reader?.read())?.value);
+    assert.match(first, /"role":"assistant"/, "the stream had begun");
+    await waitFor(() => hangs > hung);
+    controller.abort();
+    const health = () => fetch(server.url.replace(/\/v1$/, "/healthz")).then((r) => r.json());
+    await waitFor(async () => (await health()).active_runs === 0);
+  });
+
   test("a client that disconnects mid-run cancels its run", async () => {
     const server = await serve();
     const hung = hangs;
