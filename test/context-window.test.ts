@@ -6,9 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RLM } from "../src/rlm/rlm.ts";
 import { conversation, startFakeOpenAIServer } from "../src/testing/index.ts";
-import { rlmOnFake } from "./support.ts";
-
-const repl = (code: string) => "```repl\n" + code + "\n```";
+import { rlmOnFake, repl } from "./support.ts";
 
 test("an over-window sub-call raises in the REPL before anything is sent; a batch marks only that slot", async () => {
   const fake = await startFakeOpenAIServer({

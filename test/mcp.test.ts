@@ -19,11 +19,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
-import { TEST_CACHE_DIR } from "./support.ts";
-
-const repl = (code: string) => "```repl\n" + code + "\n```";
-const said = (request: FakeChatRequest, marker: string) =>
-  request.messages.some((m) => m.role === "user" && m.content.includes(marker));
+import { TEST_CACHE_DIR, repl, said } from "./support.ts";
 
 let hangs = 0;
 function root(request: FakeChatRequest) {

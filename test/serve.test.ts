@@ -24,11 +24,7 @@ import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer, type RlmServer } from "../src/server/serve.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
 import { runRlmCommand } from "./run-cli.ts";
-import { rlmOnFake, TEST_CACHE_DIR } from "./support.ts";
-
-const repl = (code: string) => "```repl\n" + code + "\n```";
-const said = (request: FakeChatRequest, marker: string) =>
-  request.messages.some((m) => m.role === "user" && m.content.includes(marker));
+import { rlmOnFake, TEST_CACHE_DIR, repl, said } from "./support.ts";
 
 /** Requests the root model left hanging (the fake server does not count those as in flight). */
 let hangs = 0;

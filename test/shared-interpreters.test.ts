@@ -6,9 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { RLM } from "../src/rlm/rlm.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
-import { rlmOnFake } from "./support.ts";
-
-const repl = (code: string) => "```repl\n" + code + "\n```";
+import { rlmOnFake, repl } from "./support.ts";
 
 /**
  * Turn 1 reports whether a variable of another run, and a mark left on `builtins` by another run, are

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { RlmOptions } from "../src/rlm/options.ts";
 import { RLM } from "../src/rlm/rlm.ts";
+import type { FakeChatRequest } from "../src/testing/index.ts";
 import { fileURLToPath } from "node:url";
 
 export const TEST_CACHE_DIR = join(
@@ -30,3 +31,10 @@ export function rlmOnFake(fake: { baseURL: string }, options: RlmOptions = {}): 
     ...options,
   });
 }
+
+/** `code` as the ```repl block a root model writes. */
+export const repl = (code: string): string => "```repl\n" + code + "\n```";
+
+/** True when a user message of the request contains `marker` (scripted models branch on it). */
+export const said = (request: FakeChatRequest, marker: string): boolean =>
+  request.messages.some((m) => m.role === "user" && m.content.includes(marker));

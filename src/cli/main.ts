@@ -3,10 +3,10 @@
  * and an exit code, never a stack trace. Each command's module is imported only when it runs, so
  * `rlm ask` never loads the viewer or the benchmark (issue 10: start-up time).
  */
-import { createRequire } from "node:module";
 import { RlmError } from "../errors.ts";
 import { UsageError, type CommandIO } from "./command.ts";
 import { EXIT } from "./exit-codes.ts";
+import { packageVersion } from "./version.ts";
 
 const HELP = `Usage: rlm <command> [options]
 
@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         return await (await import("./replay.ts")).replay(rest, io);
       case "--version":
       case "-v":
-        io.stdout.write(`${version()}\n`);
+        io.stdout.write(`${packageVersion()}\n`);
         return EXIT.answered;
       case undefined:
       case "help":
@@ -82,8 +82,4 @@ function report(error: unknown, io: CommandIO, command: string): number {
   if (io.env.RLM_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   else io.stderr.write("rlm: set RLM_DEBUG=1 to see the stack trace, and please report this.\n");
   return EXIT.failed;
-}
-
-function version(): string {
-  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 }

@@ -2,11 +2,8 @@
  * `rlm mcp --root DIR...`: a Model Context Protocol server over stdio (see mcp/mcp-server.ts). stdout
  * is the protocol; everything else goes to stderr.
  */
-import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { PathConfinement } from "../context/confine.ts";
-import { ContextLoadError } from "../errors.ts";
 import { createMcpServer } from "../mcp/mcp-server.ts";
 import { RLM } from "../rlm/rlm.ts";
 import { UsageError, type CommandIO } from "./command.ts";
@@ -17,8 +14,10 @@ import {
   MODEL_FLAGS_HELP,
   REPL_FLAGS_HELP,
   RUN_OPTIONS,
+  grantedFolders,
   runOptionsFrom,
 } from "./run-flags.ts";
+import { packageVersion } from "./version.ts";
 
 export const MCP_HELP = `Usage: rlm mcp [--root DIR]... [options]
 
@@ -61,14 +60,8 @@ export async function mcpCommand(
       `rlm mcp takes no arguments, got "${positionals.join(" ")}"; name folders with --root.`,
     );
   const rlm = new RLM({ ...runOptionsFrom(values, io.env), keepWarmSeconds: 0, spareGuests: 1 });
-  let confine: PathConfinement;
-  try {
-    confine = await PathConfinement.of(values.root?.length ? values.root : ["."], io.cwd);
-  } catch (error) {
-    if (error instanceof ContextLoadError) throw new UsageError(`--root: ${error.message}`);
-    throw error;
-  }
-  const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+  const confine = await grantedFolders("--root", values.root?.length ? values.root : ["."], io.cwd);
+  const version = packageVersion();
   const log = (line: string) => io.stderr.write(`rlm mcp: ${line}\n`);
   const server = createMcpServer({ rlm, confine, version, log });
   const transport = new StdioServerTransport(io.stdin as NodeJS.ReadStream, io.stdout as NodeJS.WriteStream);

@@ -2,6 +2,8 @@
  * The flags every command that runs an RLM takes (`rlm ask`, `rlm serve`, `rlm mcp`): models, REPL,
  * limits and the trajectory folder, with their help text and how they become `RlmOptions`.
  */
+import { PathConfinement } from "../context/confine.ts";
+import { ContextLoadError } from "../errors.ts";
 import { readEnvironment } from "../rlm/environment.ts";
 import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
 import { UsageError } from "./command.ts";
@@ -69,6 +71,20 @@ export function runOptionsFrom(
   if (baseURL) options.baseURL = baseURL;
   applyLimitFlags(values, options);
   return options;
+}
+
+/** The folders a folder flag (`--allow-path`, `--root`) grants. @throws UsageError naming the flag */
+export async function grantedFolders(
+  flag: string,
+  dirs: readonly string[],
+  cwd: string,
+): Promise<PathConfinement> {
+  try {
+    return await PathConfinement.of(dirs, cwd);
+  } catch (error) {
+    if (error instanceof ContextLoadError) throw new UsageError(`${flag}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** `text` when it is one of `allowed`. @throws UsageError naming the flag and the choices */

@@ -3,8 +3,6 @@
  * drain: see server/serve.ts).
  */
 import { parseArgs } from "node:util";
-import { PathConfinement } from "../context/confine.ts";
-import { ContextLoadError } from "../errors.ts";
 import { RLM } from "../rlm/rlm.ts";
 import { ApiKeys } from "../server/api-keys.ts";
 import { ServerConfigError, startServer } from "../server/serve.ts";
@@ -16,6 +14,7 @@ import {
   MODEL_FLAGS_HELP,
   REPL_FLAGS_HELP,
   RUN_OPTIONS,
+  grantedFolders,
   runOptionsFrom,
 } from "./run-flags.ts";
 
@@ -118,15 +117,9 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
     spareGuests,
     shareInterpreters,
   });
-  let confine: PathConfinement | undefined;
-  try {
-    confine = values["allow-path"]?.length
-      ? await PathConfinement.of(values["allow-path"], io.cwd)
-      : undefined;
-  } catch (error) {
-    if (error instanceof ContextLoadError) throw new UsageError(`--allow-path: ${error.message}`);
-    throw error;
-  }
+  const confine = values["allow-path"]?.length
+    ? await grantedFolders("--allow-path", values["allow-path"], io.cwd)
+    : undefined;
   const log = values.quiet ? undefined : (line: string) => io.stderr.write(`rlm serve: ${line}\n`);
   let server;
   try {

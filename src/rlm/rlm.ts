@@ -245,6 +245,8 @@ export class RLM {
     const childLimiters = new Map<number, Limiter>();
     const retiring: Promise<void>[] = [];
     const sandbox = this.#sandbox;
+    const shared = this.#shared;
+    const group = request.interpreterGroup ?? "";
     const withFile = (result: RlmResult): RlmResult => ({ ...result, trajectoryFile: writer?.path });
     try {
       const result = await runRlm(
@@ -259,10 +261,7 @@ export class RLM {
             return limiter;
           },
           createSandbox:
-            options.sandbox ??
-            (this.#shared
-              ? () => this.#shared?.sandbox(request.interpreterGroup ?? "") ?? createSandbox(sandbox)
-              : () => createSandbox(sandbox)),
+            options.sandbox ?? (shared ? () => shared.sandbox(group) : () => createSandbox(sandbox)),
           retire: (finished) => retiring.push(finished.close().catch(() => {})),
           emit,
           trajectory: (runId) => {

@@ -36,13 +36,6 @@ export class SharedInterpreters {
     if (!this.#groups.get(group)?.length) this.#boot(group).booted.catch(() => {});
   }
 
-  /** Closes every idle interpreter (those holding runs close when their last run does not: see close). */
-  async close(): Promise<void> {
-    const hosts = [...this.#groups.values()].flat();
-    this.#groups.clear();
-    await Promise.all(hosts.map((host) => host.sandbox.close().catch(() => {})));
-  }
-
   async #namespace(group: string): Promise<{ sandbox: Sandbox; release: () => void } | undefined> {
     const hosts = this.#groups.get(group) ?? [];
     let host = hosts.find((h) => h.runs < this.#perInterpreter);
