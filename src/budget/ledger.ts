@@ -11,6 +11,10 @@ export interface UsageTotals {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** Input tokens written to a provider's prompt cache (Anthropic bills them above the input price). */
+  cacheWriteTokens: number;
+  /** Output tokens spent on hidden reasoning, as far as providers report them. */
+  reasoningTokens: number;
   /** Sum of the costs that are known; see `unpricedCalls`. @unit US dollars */
   costUsd: number;
   /** Calls whose cost is unknown (no provider figure, no price in the table). */
@@ -38,6 +42,8 @@ export function emptyTotals(): UsageTotals {
     inputTokens: 0,
     outputTokens: 0,
     cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
     costUsd: 0,
     unpricedCalls: 0,
     uncountedCalls: 0,
@@ -50,6 +56,8 @@ function add(totals: UsageTotals, usage: Usage): void {
   totals.inputTokens += usage.inputTokens ?? 0;
   totals.outputTokens += usage.outputTokens ?? 0;
   totals.cachedInputTokens += usage.cachedInputTokens ?? 0;
+  totals.cacheWriteTokens += usage.cacheWriteTokens ?? 0;
+  totals.reasoningTokens += usage.reasoningTokens ?? 0;
   if (usage.costUsd === undefined) totals.unpricedCalls += 1;
   else totals.costUsd += usage.costUsd;
   if (usage.inputTokens === undefined && usage.outputTokens === undefined) totals.uncountedCalls += 1;

@@ -25,6 +25,13 @@ export interface Usage {
   outputTokens: number | undefined;
   /** Input tokens served from the provider's prompt cache (a subset of `inputTokens`). */
   cachedInputTokens: number | undefined;
+  /**
+   * Input tokens written to the provider's prompt cache by this call (a subset of `inputTokens`),
+   * billed above the normal input price by providers that charge for writes (Anthropic).
+   */
+  cacheWriteTokens?: number | undefined;
+  /** Output tokens spent on hidden reasoning (a subset of `outputTokens`), when reported. */
+  reasoningTokens?: number | undefined;
   /** Cost in US dollars: reported by the provider, else computed from the pricing table, else unknown. */
   costUsd: number | undefined;
 }
@@ -43,6 +50,25 @@ export interface ModelResponse {
 export interface CallOptions {
   /** Aborts the request, including retries still to come. */
   signal?: AbortSignal;
+  /**
+   * Asks for the reply as it is generated: an adapter that can stream calls this with each piece of
+   * text, in order, and still resolves to the whole response. Pieces of an attempt that fails and is
+   * retried are not withdrawn, so a caller that shows them should treat a retry as a restart
+   * (`onRestart`). An adapter that cannot stream ignores it.
+   */
+  onTextDelta?: (text: string) => void;
+  /** Called before a retried attempt streams again, after deltas of the failed one were delivered. */
+  onRestart?: () => void;
+}
+
+/**
+ * How hard a reasoning model thinks, per model (`reasoning` setting). Adapters map it to their API:
+ * OpenAI's `reasoning_effort`, Anthropic's extended thinking budget, Gemini's thinking budget.
+ */
+export interface ReasoningSettings {
+  effort?: "minimal" | "low" | "medium" | "high";
+  /** Tokens the model may spend thinking (Anthropic, Gemini); derived from `effort` when absent. */
+  budgetTokens?: number;
 }
 
 /** A language model the loop can call. */

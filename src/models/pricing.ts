@@ -10,6 +10,8 @@ export interface ModelPrice {
   inputPerMTok: number;
   /** Price of input tokens served from the prompt cache; `inputPerMTok` when absent. */
   cachedInputPerMTok?: number;
+  /** Price of input tokens written to the prompt cache; `inputPerMTok` when absent. */
+  cacheWritePerMTok?: number;
   outputPerMTok: number;
 }
 
@@ -53,7 +55,15 @@ export function findByModel<T>(table: Readonly<Record<string, T>>, name: string)
 export function costOf(price: ModelPrice, usage: Usage): number | undefined {
   if (usage.inputTokens === undefined || usage.outputTokens === undefined) return undefined;
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const fresh = usage.inputTokens - cached;
+  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached);
+  const fresh = usage.inputTokens - cached - written;
   const cachedPrice = price.cachedInputPerMTok ?? price.inputPerMTok;
-  return (fresh * price.inputPerMTok + cached * cachedPrice + usage.outputTokens * price.outputPerMTok) / 1e6;
+  const writePrice = price.cacheWritePerMTok ?? price.inputPerMTok;
+  return (
+    (fresh * price.inputPerMTok +
+      cached * cachedPrice +
+      written * writePrice +
+      usage.outputTokens * price.outputPerMTok) /
+    1e6
+  );
 }

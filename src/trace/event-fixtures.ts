@@ -32,6 +32,8 @@ export function usageTotals(fields: Partial<UsageTotals> = {}): UsageTotals {
     inputTokens: 20,
     outputTokens: 4,
     cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
     costUsd: 1,
     unpricedCalls: 0,
     uncountedCalls: 0,

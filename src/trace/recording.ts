@@ -188,6 +188,8 @@ function readTurn(line: IterationLine, iteration: number, ours: boolean): Record
       inputTokens: line.usage.prompt_tokens ?? line.prompt_tokens ?? undefined,
       outputTokens: line.usage.completion_tokens ?? line.completion_tokens ?? undefined,
       cachedInputTokens: line.usage.cached_tokens ?? undefined,
+      cacheWriteTokens: line.usage.cache_write_tokens ?? undefined,
+      reasoningTokens: line.usage.reasoning_tokens ?? undefined,
       costUsd: line.usage.cost_usd ?? undefined,
     },
     blocks,

@@ -115,6 +115,9 @@ export const UsageLineSchema = looseObject({
   prompt_tokens: optionalCount,
   completion_tokens: optionalCount,
   cached_tokens: optionalCount,
+  /** Written only by providers that report them (round 2 on). */
+  cache_write_tokens: v.optional(v.nullable(count)),
+  reasoning_tokens: v.optional(v.nullable(count)),
   cost_usd: optionalCount,
 });
 export type UsageLine = v.InferOutput<typeof UsageLineSchema>;
@@ -160,6 +163,8 @@ export const RunEndLineSchema = looseObject({
     input_tokens: v.number(),
     output_tokens: v.number(),
     cached_input_tokens: v.number(),
+    cache_write_tokens: v.optional(v.number()),
+    reasoning_tokens: v.optional(v.number()),
     cost_usd: v.number(),
     unpriced_calls: v.number(),
     abandoned_calls: v.number(),

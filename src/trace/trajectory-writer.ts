@@ -257,6 +257,8 @@ function runEndLine(t: Trajectory): RunEndLine | undefined {
       input_tokens: usage?.inputTokens ?? 0,
       output_tokens: usage?.outputTokens ?? 0,
       cached_input_tokens: usage?.cachedInputTokens ?? 0,
+      cache_write_tokens: usage?.cacheWriteTokens ?? 0,
+      reasoning_tokens: usage?.reasoningTokens ?? 0,
       cost_usd: usage?.costUsd ?? 0,
       unpriced_calls: usage?.unpricedCalls ?? 0,
       abandoned_calls: usage?.abandonedCalls ?? 0,
@@ -269,6 +271,8 @@ function usageLine(usage: Usage): UsageLine {
     prompt_tokens: usage.inputTokens ?? null,
     completion_tokens: usage.outputTokens ?? null,
     cached_tokens: usage.cachedInputTokens ?? null,
+    ...(usage.cacheWriteTokens === undefined ? {} : { cache_write_tokens: usage.cacheWriteTokens }),
+    ...(usage.reasoningTokens === undefined ? {} : { reasoning_tokens: usage.reasoningTokens }),
     cost_usd: usage.costUsd ?? null,
   };
 }
