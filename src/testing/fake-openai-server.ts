@@ -1,7 +1,9 @@
 /**
- * A scripted OpenAI-compatible server on loopback: real HTTP, JSON and streaming (SSE) replies, token
- * usage, latency, error statuses and requests that never answer. Tests and benchmarks drive the real
- * adapters against it; users can test their own RLM code offline with it too.
+ * A scripted model server on loopback: real HTTP, JSON and streaming (SSE) replies, token usage,
+ * latency, error statuses and requests that never answer. It speaks OpenAI's chat completions API
+ * (`/v1/chat/completions`, for `baseURL`) and Anthropic's Messages API (`/v1/messages`, for an
+ * Anthropic client's base URL `url`), with one script for both (`dialects/`). Tests and benchmarks
+ * drive the real adapters against it; users can test their own RLM code offline with it too.
  *
  * @example
  * const server = await startFakeOpenAIServer({
@@ -16,17 +18,28 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicDialect } from "./dialects/anthropic.ts";
+import {
+  sendJson,
+  type Dialect,
+  type FakeApi,
+  type FakeMessage,
+  type FakeUsage,
+} from "./dialects/dialect.ts";
+import { openaiDialect } from "./dialects/openai.ts";
 
-export interface FakeMessage {
-  role: string;
-  content: string;
-}
+export type { FakeApi, FakeMessage, FakeUsage } from "./dialects/dialect.ts";
 
-/** A chat completion request as the server received it. */
+/** A chat request as the server received it, read the same way whichever API it came in. */
 export interface FakeChatRequest {
+  /** The API the request used. */
+  api: FakeApi;
   model: string;
+  /** The conversation as plain text; a system prompt (Anthropic's `system` field too) comes first. */
   messages: FakeMessage[];
   stream: boolean;
+  /** The output cap asked for (`max_completion_tokens`, `max_tokens`...), if any. */
+  maxOutputTokens: number | undefined;
   /** The whole parsed request body. */
   body: Record<string, unknown>;
   /** `Date.now()` when the request arrived. */
@@ -36,15 +49,6 @@ export interface FakeChatRequest {
    * was read): sub-millisecond, for timing a client from the server's side.
    */
   arrivedAt: number;
-}
-
-/** Usage the server reports; tokens default to about one per four characters. */
-export interface FakeUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens?: number;
-  /** Reported cost in US dollars, as OpenRouter does. */
-  cost?: number;
 }
 
 /** A scripted reply: the assistant's text, or an object for latency, errors and hangs. */
@@ -63,6 +67,8 @@ export type FakeReply =
       /** Override the usage reported, or `false` to report none. */
       usage?: Partial<FakeUsage> | false;
       finishReason?: string;
+      /** Hidden reasoning, returned where the API has a place for it (Anthropic's thinking blocks). */
+      reasoning?: string;
     };
 
 export type FakeHandler = (request: FakeChatRequest) => FakeReply | Promise<FakeReply>;
@@ -73,6 +79,11 @@ export interface FakeServerOptions {
   handler?: FakeHandler;
   /** Latency added to every reply. @unit milliseconds @default 0 */
   latencyMs?: number;
+  /**
+   * The shortest prompt prefix the Anthropic dialect caches, as Anthropic's models have one.
+   * @default 1024
+   */
+  anthropicMinCacheTokens?: number;
 }
 
 /** One answered call: what was asked and the usage reported for it. */
@@ -88,7 +99,7 @@ export interface FakeCall {
 }
 
 export interface FakeOpenAIServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, the base URL for Anthropic clients. */
   url: string;
   /** `http://127.0.0.1:PORT/v1`, for the `baseURL` option. */
   baseURL: string;
@@ -112,6 +123,14 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
   let inFlight = 0;
   let peakInFlight = 0;
 
+  const routes: { path: RegExp; dialect: Dialect }[] = [
+    { path: /^(\/v1)?\/chat\/completions$/, dialect: openaiDialect },
+    {
+      path: /^(\/v1)?\/messages$/,
+      dialect: anthropicDialect({ minCacheTokens: options.anthropicMinCacheTokens }),
+    },
+  ];
+
   const server = createServer((req, res) => {
     const arrivedAt = performance.now();
     const record = (call: FakeCall) => {
@@ -128,22 +147,21 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         }));
         return sendJson(res, 200, { object: "list", data });
       }
-      if (req.method !== "POST" || !/^(\/v1)?\/chat\/completions$/.test(path)) {
-        return sendError(res, 404, `The fake server has no route ${req.method} ${path}.`);
+      const route = req.method === "POST" ? routes.find((r) => r.path.test(path)) : undefined;
+      const dialect = route?.dialect ?? openaiDialect;
+      if (!route) {
+        return dialect.sendError(res, 404, `The fake server has no route ${req.method} ${path}.`, {});
       }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(await readBody(req)) as Record<string, unknown>;
       } catch {
-        return sendError(res, 400, "The request body is not JSON.");
+        return dialect.sendError(res, 400, "The request body is not JSON.", {});
       }
+      const match = route.path.exec(path);
       const request: FakeChatRequest = {
-        model: String(body.model ?? ""),
-        messages: ((body.messages as FakeMessage[] | undefined) ?? []).map((m) => ({
-          role: m.role,
-          content: typeof m.content === "string" ? m.content : JSON.stringify(m.content),
-        })),
-        stream: body.stream === true,
+        api: dialect.api,
+        ...dialect.parse(body, match?.groups?.model, path),
         body,
         receivedAt: Date.now(),
         arrivedAt,
@@ -155,14 +173,24 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         const handler = options.models?.[request.model] ?? options.handler;
         if (!handler) {
           record({ request, status: 404, usage: undefined });
-          return sendError(res, 404, `The fake server has no script for model "${request.model}".`);
+          return dialect.sendError(
+            res,
+            404,
+            `The fake server has no script for model "${request.model}".`,
+            {},
+          );
         }
         let reply: FakeReply;
         try {
           reply = await handler(request);
         } catch (error) {
           record({ request, status: 500, usage: undefined });
-          return sendError(res, 500, `The fake server's script failed: ${(error as Error).message}`);
+          return dialect.sendError(
+            res,
+            500,
+            `The fake server's script failed: ${(error as Error).message}`,
+            {},
+          );
         }
         const spec = typeof reply === "string" ? { content: reply } : reply;
         const delay = (options.latencyMs ?? 0) + (spec.delayMs ?? 0);
@@ -174,29 +202,31 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
         }
         if (spec.status && spec.status >= 400) {
           record({ request, status: spec.status, usage: undefined });
-          return sendError(res, spec.status, spec.error ?? `Scripted failure ${spec.status}.`, spec.headers);
+          return dialect.sendError(
+            res,
+            spec.status,
+            spec.error ?? `Scripted failure ${spec.status}.`,
+            spec.headers ?? {},
+          );
         }
-        // Like a real server, stop at max_completion_tokens (about four characters a token here).
-        const cap = Number(request.body.max_completion_tokens ?? request.body.max_tokens ?? Infinity);
+        // Like a real server, stop at the output cap (about four characters a token here).
+        const cap = request.maxOutputTokens ?? Infinity;
         const truncated = (spec.content ?? "").length > cap * 4;
         const content = truncated ? (spec.content ?? "").slice(0, cap * 4) : (spec.content ?? "");
-        const usage = spec.usage === false ? undefined : usageFor(request, content, spec.usage);
+        let usage = spec.usage === false ? undefined : usageFor(request, content, spec);
+        if (usage && dialect.usage) usage = dialect.usage(body, usage);
         record({ request, status: 200, usage });
-        const finishReason = truncated ? "length" : (spec.finishReason ?? "stop");
-        if (request.stream) return sendStream(res, request, content, finishReason, usage);
-        return sendJson(
-          res,
-          200,
-          {
-            id: `chatcmpl-fake-${requests.length}`,
-            object: "chat.completion",
-            created: Math.floor(Date.now() / 1000),
-            model: request.model,
-            choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: finishReason }],
-            ...(usage ? { usage: usageBody(usage) } : {}),
-          },
-          { "x-request-id": `req-fake-${requests.length}`, ...spec.headers },
-        );
+        dialect.send(res, {
+          model: request.model,
+          serial: requests.length,
+          content,
+          reasoning: spec.reasoning,
+          finishReason: truncated ? "length" : (spec.finishReason ?? "stop"),
+          usage,
+          stream: request.stream,
+          headers: spec.headers ?? {},
+          body,
+        });
       } finally {
         inFlight--;
       }
@@ -270,72 +300,16 @@ export function lastUserMessage(request: FakeChatRequest): string {
 function usageFor(
   request: FakeChatRequest,
   content: string,
-  override: Partial<FakeUsage> | undefined,
+  spec: { usage?: Partial<FakeUsage> | false; reasoning?: string },
 ): FakeUsage {
   const promptChars = request.messages.reduce((sum, m) => sum + m.content.length, 0);
+  const reasoning = spec.reasoning === undefined ? 0 : Math.ceil(spec.reasoning.length / 4);
   return {
     prompt_tokens: Math.ceil(promptChars / 4),
-    completion_tokens: Math.max(1, Math.ceil(content.length / 4)),
-    ...override,
+    completion_tokens: Math.max(1, Math.ceil(content.length / 4)) + reasoning,
+    ...(spec.reasoning === undefined ? {} : { reasoning_tokens: reasoning }),
+    ...(spec.usage || {}),
   };
-}
-
-function usageBody(usage: FakeUsage): Record<string, unknown> {
-  return {
-    prompt_tokens: usage.prompt_tokens,
-    completion_tokens: usage.completion_tokens,
-    total_tokens: usage.prompt_tokens + usage.completion_tokens,
-    ...(usage.cached_tokens === undefined
-      ? {}
-      : { prompt_tokens_details: { cached_tokens: usage.cached_tokens } }),
-    ...(usage.cost === undefined ? {} : { cost: usage.cost }),
-  };
-}
-
-function sendStream(
-  res: ServerResponse,
-  request: FakeChatRequest,
-  content: string,
-  finishReason: string,
-  usage: FakeUsage | undefined,
-): void {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const base = {
-    id: "chatcmpl-fake-stream",
-    object: "chat.completion.chunk",
-    created: 0,
-    model: request.model,
-  };
-  const send = (chunk: object) => res.write(`data: ${JSON.stringify({ ...base, ...chunk })}\n\n`);
-  send({ choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
-  // A few deltas per reply, split on word boundaries, like a real server's.
-  for (const piece of content.match(/\S+\s*|\s+/g) ?? []) {
-    send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
-  }
-  send({ choices: [{ index: 0, delta: {}, finish_reason: finishReason }] });
-  const streamOptions = request.body.stream_options as { include_usage?: boolean } | undefined;
-  if (usage && streamOptions?.include_usage) send({ choices: [], usage: usageBody(usage) });
-  res.end("data: [DONE]\n\n");
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(
-  res: ServerResponse,
-  status: number,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  const type = status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
-  sendJson(res, status, { error: { message, type, code: null, param: null } }, headers);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
