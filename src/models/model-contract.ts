@@ -1,6 +1,7 @@
 /**
  * The contract every `Model` adapter must honour, as a test suite any adapter can run against the
- * project's fake OpenAI-compatible server (`testing/fake-openai-server.ts`): text and usage come back,
+ * project's fake model server (`testing/fake-openai-server.ts`, which speaks each provider's API with
+ * one script): text and usage come back,
  * unknown usage stays unknown, retryable failures are retried and others are not, aborts and timeouts
  * end a request. Each claim is checked from the server's side too (how many requests really arrived),
  * since an adapter that retries a 400 or keeps sending after an abort still returns the right error.
@@ -16,7 +17,11 @@ import type { Model } from "./model.ts";
 /** A chat request as the fake server received it. */
 export interface ContractRequest {
   model: string;
+  /** The conversation as plain text, a system prompt first, whatever the API's own shape. */
   messages: { role: string; content: string }[];
+  /** The output cap the request asked for, in whichever field its API uses. */
+  maxOutputTokens: number | undefined;
+  stream: boolean;
   body: Record<string, unknown>;
 }
 
@@ -30,6 +35,7 @@ export type ContractReply =
       headers?: Record<string, string>;
       hang?: boolean;
       usage?: { prompt_tokens?: number; completion_tokens?: number; cached_tokens?: number } | false;
+      finishReason?: string;
     };
 
 export interface ContractServer {
@@ -116,7 +122,29 @@ export function runModelContract(name: string, options: ModelContractOptions): v
       assert.equal(requests(), 1);
       const sent = server.requests.find((r) => r.model === modelId);
       assert.deepEqual(sent?.messages, messages);
-      assert.equal(sent?.body.max_completion_tokens ?? sent?.body.max_tokens, 50);
+      assert.equal(sent?.maxOutputTokens, 50);
+    });
+
+    test("a reply cut at the output cap reports finishReason length", async () => {
+      const { model } = scripted([{ content: "word ".repeat(200) }]);
+      const response = await model.complete({ messages, maxOutputTokens: 10 });
+      assert.equal(response.finishReason, "length");
+      assert.ok(response.text.length <= 40, `the reply was cut (${response.text.length} characters)`);
+    });
+
+    test("with onTextDelta the reply streams: the pieces arrive in order and make up the text", async () => {
+      const { model, modelId } = scripted([
+        { content: "one two three four", usage: { prompt_tokens: 9, completion_tokens: 4 } },
+      ]);
+      const pieces: string[] = [];
+      const response = await model.complete({ messages }, { onTextDelta: (text) => pieces.push(text) });
+      assert.equal(response.text, "one two three four");
+      assert.ok(pieces.length >= 2, `streamed in ${pieces.length} piece(s)`);
+      assert.equal(pieces.join(""), "one two three four");
+      assert.equal(response.usage.inputTokens, 9);
+      assert.equal(response.usage.outputTokens, 4);
+      assert.equal(response.finishReason, "stop");
+      assert.equal(server.requests.find((r) => r.model === modelId)?.stream, true);
     });
 
     test("usage the provider does not report stays unknown, never zero", async () => {

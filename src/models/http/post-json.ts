@@ -21,6 +21,11 @@ export interface PostOptions {
   signal?: AbortSignal | undefined;
   /** Used instead of `node:http` when given. */
   fetch?: typeof fetch | undefined;
+  /**
+   * Receives a successful (2xx) reply's body as it arrives, for streamed replies; the whole text is
+   * still in the result. The attempt's timeout then bounds the time between pieces, not the whole reply.
+   */
+  onText?: ((text: string) => void) | undefined;
 }
 
 /** No complete reply within the attempt's time. */
@@ -66,10 +71,8 @@ function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpRepl
       } else resolve(reply as HttpReply);
     };
     const onAbort = () => finish(new HttpAbortError("aborted", { cause: options.signal?.reason }));
-    const timer = setTimeout(
-      () => finish(new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
+    const timeout = () => finish(new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`));
+    let timer = setTimeout(timeout, options.timeoutMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     const send = secure ? httpsRequest : httpRequest;
     const request = send(
@@ -85,7 +88,17 @@ function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpRepl
       },
       (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        const status = response.statusCode ?? 0;
+        const onText = status >= 200 && status < 300 ? options.onText : undefined;
+        if (onText) response.setEncoding("utf8");
+        response.on("data", (chunk: Buffer | string) => {
+          if (typeof chunk === "string") {
+            chunks.push(Buffer.from(chunk));
+            clearTimeout(timer);
+            timer = setTimeout(timeout, options.timeoutMs);
+            onText?.(chunk);
+          } else chunks.push(chunk);
+        });
         response.on("error", (error) => finish(new HttpConnectionError(error.message, { cause: error })));
         response.on("end", () =>
           finish(undefined, {
@@ -107,8 +120,10 @@ async function viaFetch(
   body: string,
   options: PostOptions,
 ): Promise<HttpReply> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const timeout = new AbortController();
+  const expire = () => timeout.abort(new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`));
+  let timer = setTimeout(expire, options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
   try {
     const response = await fetcher(url, {
       method: "POST",
@@ -118,13 +133,26 @@ async function viaFetch(
     });
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
-    return { status: response.status, headers, text: await response.text() };
+    const onText = response.ok ? options.onText : undefined;
+    if (!onText || !response.body) return { status: response.status, headers, text: await response.text() };
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      const piece = decoder.decode(chunk as Uint8Array, { stream: true });
+      text += piece;
+      clearTimeout(timer);
+      timer = setTimeout(expire, options.timeoutMs);
+      onText(piece);
+    }
+    return { status: response.status, headers, text };
   } catch (error) {
     if (options.signal?.aborted) throw new HttpAbortError("aborted", { cause: options.signal.reason });
-    if (timeout.aborted) throw new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`);
+    if (timeout.signal.aborted) throw new HttpTimeoutError(`no reply within ${options.timeoutMs} ms`);
     const cause = (error as { cause?: { message?: string } }).cause;
     const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
     throw new HttpConnectionError(message, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

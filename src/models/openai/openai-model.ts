@@ -15,6 +15,7 @@ import {
   type HttpReply,
 } from "../http/post-json.ts";
 import { retryDelayMs, shouldRetry } from "../http/retry.ts";
+import { SseParser } from "../http/sse.ts";
 import type { CallOptions, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
 import { costOf, type ModelPrice } from "../pricing.ts";
 
@@ -45,6 +46,15 @@ export interface OpenAIModelOptions {
   extraBody?: Record<string, unknown>;
   /** Sends requests through this `fetch` instead of `node:http` (proxies, tests). */
   fetch?: typeof fetch;
+  /** Sent as `reasoning_effort`, for reasoning models (o-series, gpt-5). */
+  reasoningEffort?: string;
+  /**
+   * Where requests go, when not `{baseURL}/chat/completions` (Azure puts the deployment and API version
+   * in the URL).
+   */
+  url?: string;
+  /** Headers sent instead of `authorization: Bearer <apiKey>` (Azure's `api-key`). */
+  authHeaders?: Record<string, string>;
 }
 
 export const DEFAULT_MAX_RETRIES = 3;
@@ -55,8 +65,16 @@ interface ReportedUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
   /** OpenRouter reports the cost of the call in US dollars. */
   cost?: number;
+}
+
+/** The parts of a streamed chunk the engine reads. */
+interface ChatCompletionChunk {
+  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  usage?: ReportedUsage;
+  error?: { message?: string };
 }
 
 /** The parts of a chat completion the engine reads. */
@@ -77,18 +95,48 @@ export class OpenAIModel implements Model {
     this.provider = options.provider;
     this.#modelId = options.modelId;
     this.#options = options;
-    this.#url = new URL(`${options.baseURL.replace(/\/+$/, "")}/chat/completions`);
+    this.#url = new URL(options.url ?? `${options.baseURL.replace(/\/+$/, "")}/chat/completions`);
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
+    const { onTextDelta } = options;
     const body = JSON.stringify({
       ...this.#options.extraBody,
       model: this.#modelId,
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),
+      ...(this.#options.reasoningEffort ? { reasoning_effort: this.#options.reasoningEffort } : {}),
+      ...(onTextDelta ? { stream: true, stream_options: { include_usage: true } } : {}),
     });
+    if (onTextDelta) {
+      let stream: ChunkStream | undefined;
+      const reply = await this.#send(body, options.signal, () => {
+        if (stream?.delivered) options.onRestart?.();
+        const current = new ChunkStream(onTextDelta);
+        stream = current;
+        return (text) => current.push(text);
+      });
+      // A server that ignores `stream` answers with one JSON body: read it as such.
+      stream?.end();
+      if (stream?.sawEvents) {
+        if (stream.error) throw this.#streamError(stream.error);
+        return {
+          text: stream.text,
+          usage: this.#usageOf(stream.usage),
+          finishReason: stream.finishReason,
+          requestId: reply.headers["x-request-id"],
+        };
+      }
+      const data = this.#parse(reply);
+      const text = data.choices?.[0]?.message?.content ?? "";
+      if (text) onTextDelta(text);
+      return this.#responseOf(data, reply);
+    }
     const reply = await this.#send(body, options.signal);
-    const data = this.#parse(reply);
+    return this.#responseOf(this.#parse(reply), reply);
+  }
+
+  #responseOf(data: ChatCompletion, reply: HttpReply): ModelResponse {
     const choice = data.choices?.[0];
     return {
       text: choice?.message?.content ?? "",
@@ -98,16 +146,39 @@ export class OpenAIModel implements Model {
     };
   }
 
-  /** The first successful reply, after the retries the policy allows. */
-  async #send(body: string, signal: AbortSignal | undefined): Promise<HttpReply> {
+  #streamError(message: string): ModelCallError {
+    return new ModelCallError(`${this.name} failed while streaming: ${trimPeriod(message)}.`, {
+      model: this.name,
+      isRetryable: false,
+    });
+  }
+
+  /**
+   * The first successful reply, after the retries the policy allows. `onAttempt` is called before each
+   * attempt of a streamed request and returns where that attempt's body goes.
+   */
+  async #send(
+    body: string,
+    signal: AbortSignal | undefined,
+    onAttempt?: () => (text: string) => void,
+  ): Promise<HttpReply> {
     const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
-    const headers = { authorization: `Bearer ${this.#options.apiKey}`, accept: "application/json" };
+    const headers = {
+      ...(this.#options.authHeaders ?? { authorization: `Bearer ${this.#options.apiKey}` }),
+      accept: onAttempt ? "text/event-stream" : "application/json",
+    };
     const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     for (let retry = 0; ; retry++) {
       let reply: HttpReply | undefined;
       let failure: unknown;
       try {
-        reply = await postJson(this.#url, body, { headers, timeoutMs, signal, fetch: this.#options.fetch });
+        reply = await postJson(this.#url, body, {
+          headers,
+          timeoutMs,
+          signal,
+          fetch: this.#options.fetch,
+          onText: onAttempt?.(),
+        });
         if (reply.status >= 200 && reply.status < 300) return reply;
       } catch (error) {
         failure = error;
@@ -144,6 +215,8 @@ export class OpenAIModel implements Model {
       cachedInputTokens: reported?.prompt_tokens_details?.cached_tokens ?? undefined,
       costUsd: typeof reported?.cost === "number" ? reported.cost : undefined,
     };
+    const reasoning = reported?.completion_tokens_details?.reasoning_tokens;
+    if (typeof reasoning === "number") usage.reasoningTokens = reasoning;
     if (usage.costUsd === undefined && this.#options.price)
       usage.costUsd = costOf(this.#options.price, usage);
     return usage;
@@ -202,6 +275,50 @@ export class OpenAIModel implements Model {
       { model: this.name, isRetryable: false },
       { cause: failure },
     );
+  }
+}
+
+/** The chunks of a streamed chat completion, read as they arrive. */
+class ChunkStream {
+  text = "";
+  finishReason: string | undefined;
+  usage: ReportedUsage | undefined;
+  error: string | undefined;
+  /** Whether any text has gone to the caller. */
+  delivered = false;
+  sawEvents = false;
+  readonly #parser: SseParser;
+
+  constructor(onTextDelta: (text: string) => void) {
+    this.#parser = new SseParser(({ data }) => {
+      this.sawEvents = true;
+      if (data === "[DONE]") return;
+      let chunk: ChatCompletionChunk;
+      try {
+        chunk = JSON.parse(data) as ChatCompletionChunk;
+      } catch {
+        return;
+      }
+      if (chunk.error) this.error = chunk.error.message ?? JSON.stringify(chunk.error);
+      if (chunk.usage) this.usage = chunk.usage;
+      const choice = chunk.choices?.[0];
+      if (choice?.finish_reason) this.finishReason = choice.finish_reason;
+      const piece = choice?.delta?.content;
+      if (piece) {
+        this.text += piece;
+        this.delivered = true;
+        onTextDelta(piece);
+      }
+    });
+  }
+
+  push(text: string): void {
+    // A JSON body (no `data:` lines) is left for the caller to parse whole.
+    this.#parser.push(text);
+  }
+
+  end(): void {
+    this.#parser.end();
   }
 }
 
