@@ -6,7 +6,8 @@
  * engine uses one endpoint of it (issue 10). Retries follow the SDK's policy (`http/retry.ts`).
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { CancelledError, ModelCallError } from "../../errors.ts";
+import { ModelCallError } from "../../errors.ts";
+import { cancelledCall, failedCall, timedOutCall, trimPeriod, unreachableCall } from "../model-errors.ts";
 import {
   HttpAbortError,
   HttpConnectionError,
@@ -224,51 +225,23 @@ export class OpenAIModel implements Model {
 
   /** The typed error for a failed reply (`reply`) or a request that got none (`failure`). */
   #translate(reply: HttpReply | undefined, failure: unknown, signal: AbortSignal | undefined): Error {
-    if (failure instanceof HttpAbortError || signal?.aborted) {
-      return new CancelledError(`The request to ${this.name} was cancelled.`, {
-        cause: signal?.reason ?? failure,
-      });
-    }
+    if (failure instanceof HttpAbortError || signal?.aborted)
+      return cancelledCall(this.name, signal?.reason ?? failure);
     const attempts = (this.#options.maxRetries ?? DEFAULT_MAX_RETRIES) + 1;
-    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    const where = this.#options.baseURL;
     if (failure instanceof HttpTimeoutError) {
-      const seconds = (this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 1000;
-      return new ModelCallError(
-        `${this.name} did not answer within ${seconds} s (${tries}). ` +
-          `Check that the server at ${this.#options.baseURL} is up, or raise the request timeout ` +
-          `(\`requestTimeoutMs\`, --request-timeout).`,
-        { model: this.name, isRetryable: true, timedOut: true },
-        { cause: failure },
-      );
+      const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      return timedOutCall(this.name, where, timeoutMs, attempts, failure);
     }
-    if (failure instanceof HttpConnectionError) {
-      return new ModelCallError(
-        `Could not reach ${this.name} at ${this.#options.baseURL} after ${tries}: ${trimPeriod(failure.message)}. ` +
-          `Check the base URL (\`baseURL\`, --base-url) and that the server is running.`,
-        { model: this.name, isRetryable: true },
-        { cause: failure },
-      );
-    }
+    if (failure instanceof HttpConnectionError)
+      return unreachableCall(this.name, where, attempts, failure.message, failure);
     if (reply) {
-      const status = reply.status;
-      const hint =
-        status === 401 || status === 403
-          ? " Check the API key for this provider."
-          : status === 404
-            ? " Check the model name and the base URL."
-            : status === 429
-              ? " The provider is rate-limiting; lower `maxConcurrency` or retry later."
-              : "";
-      const requestId = reply.headers["x-request-id"];
-      return new ModelCallError(
-        `${this.name} failed with HTTP ${status}: ${trimPeriod(errorMessageOf(reply))}.${hint}`,
-        {
-          model: this.name,
-          status,
-          ...(requestId ? { requestId } : {}),
-          isRetryable: shouldRetry(reply),
-        },
-      );
+      return failedCall(this.name, {
+        status: reply.status,
+        message: errorMessageOf(reply),
+        requestId: reply.headers["x-request-id"],
+        isRetryable: shouldRetry(reply),
+      });
     }
     return new ModelCallError(
       `${this.name} failed: ${failure instanceof Error ? failure.message : String(failure)}`,
@@ -332,8 +305,4 @@ function errorMessageOf(reply: HttpReply): string {
     // not JSON: the body itself
   }
   return reply.text.trim().slice(0, 500) || "no message";
-}
-
-function trimPeriod(text: string): string {
-  return text.replace(/\.+$/, "");
 }

@@ -117,18 +117,24 @@ function stopReason(finishReason: string): string {
   return finishReason;
 }
 
+/** Anthropic's usage fields; none at all when the script reports no usage (`usage: false`). */
 function usageBody(
   usage: FakeUsage | undefined,
   outputTokens = usage?.completion_tokens,
 ): Record<string, unknown> {
-  if (!usage) return { input_tokens: 0, output_tokens: 0 };
+  if (!usage) return {};
   const cached = usage.cached_tokens ?? 0;
   const written = usage.cache_write_tokens ?? 0;
   return {
-    input_tokens: Math.max(0, usage.prompt_tokens - cached - written),
-    cache_creation_input_tokens: written,
-    cache_read_input_tokens: cached,
-    output_tokens: outputTokens,
+    usage: {
+      input_tokens: Math.max(0, usage.prompt_tokens - cached - written),
+      cache_creation_input_tokens: written,
+      cache_read_input_tokens: cached,
+      output_tokens: outputTokens,
+      ...(usage.reasoning_tokens === undefined
+        ? {}
+        : { output_tokens_details: { thinking_tokens: usage.reasoning_tokens } }),
+    },
   };
 }
 
@@ -149,7 +155,7 @@ function messageBody(reply: OutgoingReply, complete: boolean): Record<string, un
     content: complete ? contentBlocks(reply) : [],
     stop_reason: complete ? stopReason(reply.finishReason) : null,
     stop_sequence: null,
-    usage: usageBody(reply.usage, complete ? reply.usage?.completion_tokens : 1),
+    ...usageBody(reply.usage, complete ? reply.usage?.completion_tokens : 1),
   };
 }
 
@@ -176,7 +182,7 @@ function sendStream(res: ServerResponse, reply: OutgoingReply): void {
   });
   send("message_delta", {
     delta: { stop_reason: stopReason(reply.finishReason), stop_sequence: null },
-    usage: { output_tokens: reply.usage?.completion_tokens ?? 0 },
+    ...(reply.usage ? { usage: { output_tokens: reply.usage.completion_tokens } } : {}),
   });
   send("message_stop", {});
   res.end();
