@@ -1,8 +1,9 @@
 /**
  * How many tokens each well-known model's context window holds, so a sub-call that could not fit is
  * refused in the REPL with the size and the limit named, before anything is sent, instead of coming
- * back as a provider's 400. Figures are OpenAI's published windows (input and output together, read
- * November 2026); users add or correct entries with the `contextWindows` option.
+ * back as a provider's 400. Figures are the providers' published windows (input and output together):
+ * OpenAI's read November 2026, Anthropic's read December 2026 (1M tokens for the 4.6 models, 200K for
+ * the others without the long-context beta). Users add or correct entries with `contextWindows`.
  */
 import { formatCount } from "../format-count.ts";
 import { findByModel } from "./pricing.ts";
@@ -22,6 +23,15 @@ export const DEFAULT_CONTEXT_WINDOWS: ContextWindowTable = Object.freeze({
   "openai/gpt-4o-mini": 128_000,
   "openai/o3": 200_000,
   "openai/o4-mini": 200_000,
+  "anthropic/claude-opus-4-6": 1_000_000,
+  "anthropic/claude-sonnet-4-6": 1_000_000,
+  "anthropic/claude-opus-4-5": 200_000,
+  "anthropic/claude-opus-4-1": 200_000,
+  "anthropic/claude-opus-4": 200_000,
+  "anthropic/claude-sonnet-4-5": 200_000,
+  "anthropic/claude-sonnet-4": 200_000,
+  "anthropic/claude-haiku-4-5": 200_000,
+  "anthropic/claude-3-5-haiku": 200_000,
 });
 
 /** Characters per token assumed when a prompt's size is estimated (English prose is about 4). */

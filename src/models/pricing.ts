@@ -1,7 +1,8 @@
 /**
  * Prices of well-known models, used when the provider does not report the cost of a call itself.
- * Figures are US dollars per million tokens as OpenAI lists them (standard tier, read November 2026);
- * prices change, so users override or extend the table with the `pricing` option.
+ * Figures are US dollars per million tokens as the providers list them: OpenAI's standard tier (read
+ * November 2026); Anthropic's pricing page, with 5-minute cache writes (read December 2026). Prices
+ * change, so users override or extend the table with the `pricing` option.
  */
 import type { Usage } from "./model.ts";
 
@@ -31,15 +32,35 @@ export const DEFAULT_PRICING: PricingTable = Object.freeze({
   "openai/gpt-4o-mini": { inputPerMTok: 0.15, cachedInputPerMTok: 0.075, outputPerMTok: 0.6 },
   "openai/o3": { inputPerMTok: 2, cachedInputPerMTok: 0.5, outputPerMTok: 8 },
   "openai/o4-mini": { inputPerMTok: 1.1, cachedInputPerMTok: 0.275, outputPerMTok: 4.4 },
+  ...anthropic(
+    ["claude-opus-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-opus-4-5"],
+    5,
+    25,
+  ),
+  ...anthropic(["claude-opus-4-1", "claude-opus-4"], 15, 75),
+  ...anthropic(["claude-sonnet-4-6", "claude-sonnet-4-5", "claude-sonnet-4"], 3, 15),
+  ...anthropic(["claude-haiku-4-5"], 1, 5),
+  ...anthropic(["claude-3-5-haiku"], 0.8, 4),
 });
+
+/** Anthropic prices every model's cache the same way: reads at 0.1x the input price, writes at 1.25x. */
+function anthropic(ids: readonly string[], inputPerMTok: number, outputPerMTok: number): PricingTable {
+  const price: ModelPrice = {
+    inputPerMTok,
+    cachedInputPerMTok: inputPerMTok * 0.1,
+    cacheWritePerMTok: inputPerMTok * 1.25,
+    outputPerMTok,
+  };
+  return Object.fromEntries(ids.map((id) => [`anthropic/${id}`, price]));
+}
 
 /** The built-in table with the user's prices laid over it. */
 export function pricingTable(extra: PricingTable | undefined): PricingTable {
   return extra ? { ...DEFAULT_PRICING, ...extra } : DEFAULT_PRICING;
 }
 
-/** Dated snapshots (`gpt-4o-2024-08-06`) cost what their family costs. */
-const DATE_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
+/** Dated snapshots (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) cost what their family costs. */
+const DATE_SUFFIX = /-\d{4}-?\d{2}-?\d{2}$/;
 
 /** The price of `name` (`provider/model`), or `undefined` when the table does not know it. */
 export function findPrice(table: PricingTable, name: string): ModelPrice | undefined {

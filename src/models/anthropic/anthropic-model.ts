@@ -4,8 +4,8 @@
  * one reply and one output every turn, so without the cache every turn pays for the whole history
  * again. Breakpoints go on the system prompt and the last two user messages (Anthropic allows four),
  * so each turn reads everything up to the previous turn from the cache and writes the newest part.
- * A single-message request (a plain sub-call) gets none: it is rarely repeated, and a write costs
- * 1.25x the input price.
+ * A request of one user message and no system prompt (a plain sub-call) gets none: it is rarely
+ * repeated, and a write costs 1.25x the input price.
  *
  * The SDK is loaded on first use and in the background as soon as a model is made, so a CLI run that
  * never calls Anthropic does not pay its ~90 ms load and one that does overlaps it with start-up.
@@ -77,8 +77,9 @@ type ReportedUsage = {
   output_tokens_details?: { thinking_tokens?: number | null } | null;
 };
 
-let sdk: Promise<typeof import("@anthropic-ai/sdk")> | undefined;
-function loadSdk(): Promise<typeof import("@anthropic-ai/sdk")> {
+type AnthropicSdk = { default: typeof Anthropic };
+let sdk: Promise<AnthropicSdk> | undefined;
+function loadSdk(): Promise<AnthropicSdk> {
   sdk ??= import("@anthropic-ai/sdk");
   return sdk;
 }
@@ -183,7 +184,9 @@ export class AnthropicModel implements Model {
     const turns = request.messages.filter(
       (m): m is ChatMessage & { role: "user" | "assistant" } => m.role !== "system",
     );
-    const caching = (this.#options.promptCaching ?? true) && turns.length > 1;
+    // A loop's conversation (a system prompt, or several turns) will be sent again, longer; a bare
+    // one-message sub-call will not.
+    const caching = (this.#options.promptCaching ?? true) && (system.length > 0 || turns.length > 1);
     // The last two user messages carry breakpoints: the newest is written, the one before is read.
     const userIndexes = turns.flatMap((m, i) => (m.role === "user" ? [i] : []));
     const breakpoints = new Set(caching ? userIndexes.slice(-2) : []);
