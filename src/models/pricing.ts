@@ -47,8 +47,9 @@ export const DEFAULT_PRICING: PricingTable = Object.freeze({
 function anthropic(ids: readonly string[], inputPerMTok: number, outputPerMTok: number): PricingTable {
   const price: ModelPrice = {
     inputPerMTok,
-    cachedInputPerMTok: inputPerMTok * 0.1,
-    cacheWritePerMTok: inputPerMTok * 1.25,
+    // Rounded to the cent's thousandth, as the pricing page lists them (0.3, not 0.30000000000000004).
+    cachedInputPerMTok: Math.round(inputPerMTok * 100) / 1000,
+    cacheWritePerMTok: Math.round(inputPerMTok * 1250) / 1000,
     outputPerMTok,
   };
   return Object.fromEntries(ids.map((id) => [`anthropic/${id}`, price]));
