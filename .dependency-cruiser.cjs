@@ -18,6 +18,8 @@ const LAYERS = {
   // The HTTP server is a client of the engine like the CLI, and below it.
   "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
   "mcp/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
+  // The AI SDK provider (`rlm/ai-sdk`) is a client of the engine like the server: nothing imports it.
+  "ai-sdk/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
   "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/"],
   // The benchmark is a client of the engine: the public API (index.ts, testing/), plus trace/ and context/.
   "bench/": ["index.ts", "testing/", "trace/", "context/"],

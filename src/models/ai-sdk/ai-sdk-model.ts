@@ -1,0 +1,358 @@
+/**
+ * Any Vercel AI SDK language model as a `Model`, so every AI SDK provider (`@ai-sdk/anthropic`,
+ * `@ai-sdk/google`, `@ai-sdk/amazon-bedrock`, `@openrouter/ai-sdk-provider`...) can be the root or a
+ * sub-model: `new RLM({ model: anthropic("claude-sonnet-4-5") })`.
+ *
+ * It calls the model's `doGenerate` (or `doStream` when the caller asks for text deltas), which is the
+ * provider's raw call: the retries `generateText` would add are not there, so this adapter retries
+ * retryable failures itself with the engine's policy (`http/retry.ts`) and times out each attempt.
+ * Specification versions v4, v3 and v2 share the call and prompt shapes the engine needs; their usage
+ * and finish reasons are read in either form. `@ai-sdk/provider` is imported for its types only, and
+ * errors are recognised by shape (`statusCode`, `isRetryable`), so nothing of the SDK loads at run time.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import type {
+  LanguageModelV2,
+  LanguageModelV2Usage,
+  LanguageModelV3,
+  LanguageModelV3Usage,
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Prompt,
+  LanguageModelV4StreamPart,
+  LanguageModelV4Usage,
+} from "@ai-sdk/provider";
+import { raceAbort } from "../../abort.ts";
+import { CancelledError, ModelCallError, ModelConfigError } from "../../errors.ts";
+import { retryDelayMs } from "../http/retry.ts";
+import type { CallOptions, ChatMessage, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "../openai/openai-model.ts";
+import { costOf, type ModelPrice } from "../pricing.ts";
+
+/** A language model object of any AI SDK specification version the adapter can call. */
+export type AiSdkLanguageModel = LanguageModelV4 | LanguageModelV3 | LanguageModelV2;
+
+const SUPPORTED_VERSIONS: readonly string[] = ["v4", "v3", "v2"];
+
+/** True for an object that looks like an AI SDK language model (`specificationVersion` and `doGenerate`). */
+export function isAiSdkLanguageModel(value: unknown): value is AiSdkLanguageModel {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { specificationVersion?: unknown; doGenerate?: unknown };
+  return typeof candidate.specificationVersion === "string" && typeof candidate.doGenerate === "function";
+}
+
+/**
+ * The `provider/model` name of an AI SDK model. AI SDK providers name themselves `openai.chat`,
+ * `anthropic.messages`, `google.generative-ai`; the part before the first dot is the provider, so an
+ * OpenAI model is `openai/gpt-5-mini` and finds its price and context window in the built-in tables.
+ */
+export function aiSdkModelName(model: AiSdkLanguageModel): string {
+  return `${providerOf(model)}/${model.modelId}`;
+}
+
+function providerOf(model: AiSdkLanguageModel): string {
+  return String(model.provider).split(".")[0] || String(model.provider);
+}
+
+export interface AiSdkModelOptions {
+  /**
+   * The name shown in usage and traces, and the one code passes as `llm_query(..., model=...)`.
+   * @default `provider/modelId` from the model (see `aiSdkModelName`)
+   */
+  name?: string;
+  /**
+   * Retries after the first attempt, for failures the provider marks retryable (429, 5xx, connection
+   * errors) and attempts that time out.
+   * @default 3
+   */
+  maxRetries?: number;
+  /**
+   * Time allowed for each attempt; attempts that time out are retried.
+   * @default 300000
+   * @unit milliseconds
+   */
+  requestTimeoutMs?: number;
+  /** Price used to compute the cost of each call; cost stays unknown without one. */
+  price?: ModelPrice;
+}
+
+/** The parts of an AI SDK failure the adapter reads: `APICallError` has them all. */
+interface ProviderFailure {
+  message?: unknown;
+  statusCode?: unknown;
+  isRetryable?: unknown;
+  responseHeaders?: unknown;
+}
+
+/** Usage in any specification version's shape. */
+type AnyUsage = LanguageModelV4Usage | LanguageModelV3Usage | LanguageModelV2Usage;
+
+/** What one attempt produced, before cost is added. */
+interface Attempt {
+  text: string;
+  usage: AnyUsage | undefined;
+  finishReason: unknown;
+  requestId: string | undefined;
+}
+
+/** The AI SDK call an attempt makes; every supported version accepts it. */
+type AttemptCall = Pick<LanguageModelV4CallOptions, "prompt" | "maxOutputTokens" | "abortSignal">;
+
+export class AiSdkModel implements Model {
+  readonly name: string;
+  readonly provider: string;
+  readonly #model: AiSdkLanguageModel;
+  readonly #options: AiSdkModelOptions;
+
+  /** Throws `ModelConfigError` for an object of a specification version the adapter cannot call. */
+  constructor(model: AiSdkLanguageModel, options: AiSdkModelOptions = {}) {
+    const version = String(model.specificationVersion);
+    if (!SUPPORTED_VERSIONS.includes(version))
+      throw new ModelConfigError(
+        `Cannot use the AI SDK model ${model.provider}/${model.modelId}: it implements specification ` +
+          `version ${version}, and this engine calls ${SUPPORTED_VERSIONS.join(", ")}. ` +
+          `Use a provider package built for AI SDK 5, 6 or 7.`,
+      );
+    this.#model = model;
+    this.#options = options;
+    this.provider = providerOf(model);
+    this.name = options.name ?? aiSdkModelName(model);
+  }
+
+  async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
+    const { signal, onTextDelta } = options;
+    const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const prompt = promptOf(request.messages);
+    for (let retry = 0; ; retry++) {
+      if (signal?.aborted) throw this.#cancelled(signal, undefined);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const call: AttemptCall = {
+        prompt,
+        abortSignal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
+      };
+      let streamed = false;
+      try {
+        const attempt = onTextDelta
+          ? await this.#stream(call, (text) => {
+              streamed = true;
+              onTextDelta(text);
+            })
+          : await this.#generate(call);
+        return this.#responseOf(attempt);
+      } catch (error) {
+        const failure = this.#translate(error, { signal, timedOut: timeout.aborted, attempts: retry + 1 });
+        if (failure instanceof CancelledError || !failure.isRetryable || retry >= maxRetries) throw failure;
+        try {
+          await delay(retryDelayMs(retry, replyOf(error)), undefined, { signal });
+        } catch {
+          throw this.#cancelled(signal, error);
+        }
+        if (streamed) options.onRestart?.();
+      }
+    }
+  }
+
+  async #generate(call: AttemptCall): Promise<Attempt> {
+    // Every supported version takes this call; the result is read in any version's shape below.
+    const result = await raceAbort(
+      Promise.resolve((this.#model as LanguageModelV4).doGenerate(call)),
+      call.abortSignal,
+      () => abortReason(call.abortSignal),
+    );
+    const text = result.content
+      .filter((part) => part.type === "text")
+      .map((part) => part.text)
+      .join("");
+    return {
+      text,
+      usage: result.usage as AnyUsage | undefined,
+      finishReason: result.finishReason,
+      requestId: requestIdOf(result.response?.headers, result.response?.id),
+    };
+  }
+
+  async #stream(call: AttemptCall, onText: (text: string) => void): Promise<Attempt> {
+    const { stream, response } = await raceAbort(
+      Promise.resolve((this.#model as LanguageModelV4).doStream(call)),
+      call.abortSignal,
+      () => abortReason(call.abortSignal),
+    );
+    const reader = stream.getReader();
+    // A provider's stream may not watch the signal itself; cancelling the reader ends a pending read.
+    const stop = () => void reader.cancel(call.abortSignal?.reason).catch(() => {});
+    call.abortSignal?.addEventListener("abort", stop, { once: true });
+    if (call.abortSignal?.aborted) stop();
+    let finished = false;
+    const attempt: Attempt = {
+      text: "",
+      usage: undefined,
+      finishReason: undefined,
+      requestId: requestIdOf(response?.headers, undefined),
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          finished = true;
+          break;
+        }
+        const part = value as LanguageModelV4StreamPart;
+        if (part.type === "text-delta") {
+          attempt.text += part.delta;
+          if (part.delta !== "") onText(part.delta);
+        } else if (part.type === "finish") {
+          attempt.usage = part.usage as AnyUsage;
+          attempt.finishReason = part.finishReason;
+        } else if (part.type === "response-metadata") {
+          attempt.requestId ??= part.id;
+        } else if (part.type === "error") {
+          throw part.error;
+        }
+      }
+    } finally {
+      call.abortSignal?.removeEventListener("abort", stop);
+      // Left early (an error part, a failing callback): release the provider's connection too.
+      if (!finished) void reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+    if (call.abortSignal?.aborted) throw abortReason(call.abortSignal);
+    return attempt;
+  }
+
+  #responseOf(attempt: Attempt): ModelResponse {
+    const usage = usageOf(attempt.usage);
+    if (this.#options.price) usage.costUsd = costOf(this.#options.price, usage);
+    return {
+      text: attempt.text,
+      usage,
+      finishReason: finishReasonOf(attempt.finishReason),
+      requestId: attempt.requestId,
+    };
+  }
+
+  #cancelled(signal: AbortSignal | undefined, cause: unknown): CancelledError {
+    return new CancelledError(`The request to ${this.name} was cancelled.`, {
+      cause: signal?.reason ?? cause,
+    });
+  }
+
+  /** The engine's error for a failed attempt. */
+  #translate(
+    error: unknown,
+    { signal, timedOut, attempts }: { signal: AbortSignal | undefined; timedOut: boolean; attempts: number },
+  ): ModelCallError | CancelledError {
+    if (signal?.aborted) return this.#cancelled(signal, error);
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    if (timedOut) {
+      const seconds = (this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 1000;
+      return new ModelCallError(
+        `${this.name} did not answer within ${seconds} s (${tries}). Raise the request timeout ` +
+          `(\`requestTimeoutMs\`, --request-timeout) or check the provider's status.`,
+        { model: this.name, isRetryable: true, timedOut: true },
+        { cause: error },
+      );
+    }
+    const failure = (typeof error === "object" && error !== null ? error : {}) as ProviderFailure;
+    const status = typeof failure.statusCode === "number" ? failure.statusCode : undefined;
+    const message = trimPeriod(typeof failure.message === "string" ? failure.message : String(error));
+    const hint =
+      status === 401 || status === 403
+        ? " Check the API key for this provider."
+        : status === 404
+          ? " Check the model id."
+          : status === 429
+            ? " The provider is rate-limiting; lower `maxConcurrency` or retry later."
+            : "";
+    const headers = isHeaders(failure.responseHeaders) ? failure.responseHeaders : undefined;
+    const requestId = requestIdOf(headers, undefined);
+    return new ModelCallError(
+      `${this.name} failed${status === undefined ? "" : ` with HTTP ${status}`} (${tries}): ${message}.${hint}`,
+      {
+        model: this.name,
+        ...(status === undefined ? {} : { status }),
+        ...(requestId ? { requestId } : {}),
+        isRetryable: failure.isRetryable === true,
+      },
+      { cause: error },
+    );
+  }
+}
+
+/** Our messages in the AI SDK's prompt shape: a system string, user and assistant text parts. */
+function promptOf(messages: readonly ChatMessage[]): LanguageModelV4Prompt {
+  return messages.map((m) =>
+    m.role === "system"
+      ? { role: "system", content: m.content }
+      : { role: m.role, content: [{ type: "text", text: m.content }] },
+  );
+}
+
+/** Usage in the engine's shape: v3/v4 nest input and output counts, v2 has flat ones. */
+function usageOf(usage: AnyUsage | undefined): Usage {
+  if (!usage)
+    return {
+      inputTokens: undefined,
+      outputTokens: undefined,
+      cachedInputTokens: undefined,
+      costUsd: undefined,
+    };
+  if (typeof usage.inputTokens === "object" && usage.inputTokens !== null) {
+    const nested = usage as LanguageModelV4Usage;
+    return {
+      inputTokens: nested.inputTokens.total,
+      outputTokens: nested.outputTokens?.total,
+      cachedInputTokens: nested.inputTokens.cacheRead,
+      cacheWriteTokens: nested.inputTokens.cacheWrite,
+      reasoningTokens: nested.outputTokens?.reasoning,
+      costUsd: undefined,
+    };
+  }
+  const flat = usage as LanguageModelV2Usage;
+  return {
+    inputTokens: flat.inputTokens,
+    outputTokens: flat.outputTokens,
+    cachedInputTokens: flat.cachedInputTokens,
+    reasoningTokens: flat.reasoningTokens,
+    costUsd: undefined,
+  };
+}
+
+/** `stop`, `length` or the AI SDK's other reasons; v3/v4 give `{ unified, raw }`, v2 a string. */
+function finishReasonOf(reason: unknown): string | undefined {
+  const unified =
+    typeof reason === "object" && reason !== null ? (reason as { unified?: unknown }).unified : reason;
+  return typeof unified === "string" && unified !== "unknown" ? unified : undefined;
+}
+
+function requestIdOf(
+  headers: Record<string, string | undefined> | undefined,
+  responseId: string | undefined,
+) {
+  return headers?.["x-request-id"] ?? headers?.["request-id"] ?? responseId;
+}
+
+/** The failed reply's status and headers, so a `retry-after` the provider sent is honoured. */
+function replyOf(
+  error: unknown,
+): { status: number; headers: Record<string, string>; text: string } | undefined {
+  const failure = (typeof error === "object" && error !== null ? error : {}) as ProviderFailure;
+  if (!isHeaders(failure.responseHeaders)) return undefined;
+  const status = typeof failure.statusCode === "number" ? failure.statusCode : 0;
+  return { status, headers: failure.responseHeaders, text: "" };
+}
+
+function isHeaders(value: unknown): value is Record<string, string> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Why an attempt's signal aborted, as an error (the caller's reason, or the timeout's). */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(String(reason ?? "aborted"));
+}
+
+function trimPeriod(text: string): string {
+  return text.replace(/\.+$/, "");
+}
