@@ -3,7 +3,9 @@
  * refused in the REPL with the size and the limit named, before anything is sent, instead of coming
  * back as a provider's 400. Figures are the providers' published windows (input and output together):
  * OpenAI's read November 2026, Anthropic's read December 2026 (1M tokens for the 4.6 models, 200K for
- * the others without the long-context beta). Users add or correct entries with `contextWindows`.
+ * the others without the long-context beta), Gemini's input token limits from its models page, read
+ * December 2026 through LiteLLM's table of July 2026 (1,048,576; output is capped apart, at 65,536).
+ * Users add or correct entries with `contextWindows`.
  */
 import { formatCount } from "../format-count.ts";
 import { findByModel } from "./pricing.ts";
@@ -32,6 +34,10 @@ export const DEFAULT_CONTEXT_WINDOWS: ContextWindowTable = Object.freeze({
   "anthropic/claude-sonnet-4": 200_000,
   "anthropic/claude-haiku-4-5": 200_000,
   "anthropic/claude-3-5-haiku": 200_000,
+  "gemini/gemini-2.5-pro": 1_048_576,
+  "gemini/gemini-2.5-flash": 1_048_576,
+  "gemini/gemini-2.5-flash-lite": 1_048_576,
+  "gemini/gemini-3.1-pro-preview": 1_048_576,
 });
 
 /** Characters per token assumed when a prompt's size is estimated (English prose is about 4). */

@@ -1,8 +1,14 @@
 /**
  * Prices of well-known models, used when the provider does not report the cost of a call itself.
  * Figures are US dollars per million tokens as the providers list them: OpenAI's standard tier (read
- * November 2026); Anthropic's pricing page, with 5-minute cache writes (read December 2026). Prices
- * change, so users override or extend the table with the `pricing` option.
+ * November 2026); Anthropic's pricing page, with 5-minute cache writes (read December 2026); Gemini's
+ * standard paid tier for prompts up to 200k tokens (ai.google.dev/gemini-api/docs/pricing, read in
+ * December 2026 through transcriptions of it dated January to September 2026, and LiteLLM's price table
+ * of July 2026, which agrees; cache reads from LiteLLM's table, the 90% discount those pages state;
+ * Gemini 3 Pro Preview is left out, shut down in March 2026). Gemini's Pro models charge more for
+ * prompts over 200k tokens (2.5 Pro $2.50 in, $15 out; 3.1 Pro $4, $18), which this flat table does not
+ * model, so such calls are under-counted. Prices change, so users override or extend the table with the
+ * `pricing` option.
  */
 import type { Usage } from "./model.ts";
 
@@ -41,6 +47,11 @@ export const DEFAULT_PRICING: PricingTable = Object.freeze({
   ...anthropic(["claude-sonnet-4-6", "claude-sonnet-4-5", "claude-sonnet-4"], 3, 15),
   ...anthropic(["claude-haiku-4-5"], 1, 5),
   ...anthropic(["claude-3-5-haiku"], 0.8, 4),
+  // Gemini bills thinking tokens as output; cache reads are 0.1x the input price.
+  "gemini/gemini-2.5-pro": { inputPerMTok: 1.25, cachedInputPerMTok: 0.125, outputPerMTok: 10 },
+  "gemini/gemini-2.5-flash": { inputPerMTok: 0.3, cachedInputPerMTok: 0.03, outputPerMTok: 2.5 },
+  "gemini/gemini-2.5-flash-lite": { inputPerMTok: 0.1, cachedInputPerMTok: 0.01, outputPerMTok: 0.4 },
+  "gemini/gemini-3.1-pro-preview": { inputPerMTok: 2, cachedInputPerMTok: 0.2, outputPerMTok: 12 },
 });
 
 /** Anthropic prices every model's cache the same way: reads at 0.1x the input price, writes at 1.25x. */

@@ -1,8 +1,9 @@
 /**
  * A scripted model server on loopback: real HTTP, JSON and streaming (SSE) replies, token usage,
  * latency, error statuses and requests that never answer. It speaks OpenAI's chat completions API
- * (`/v1/chat/completions`, for `baseURL`) and Anthropic's Messages API (`/v1/messages`, for an
- * Anthropic client's base URL `url`), with one script for both (`dialects/`). Tests and benchmarks
+ * (`/v1/chat/completions`, for `baseURL`), Anthropic's Messages API (`/v1/messages`) and the Gemini API
+ * (`/v1beta/models/{model}:generateContent`, streamed with `:streamGenerateContent`), the last two for a
+ * client's base URL `url`, with one script for all (`dialects/`). Tests and benchmarks
  * drive the real adapters against it; users can test their own RLM code offline with it too.
  *
  * @example
@@ -26,6 +27,7 @@ import {
   type FakeMessage,
   type FakeUsage,
 } from "./dialects/dialect.ts";
+import { GEMINI_PATH, geminiDialect } from "./dialects/gemini.ts";
 import { openaiDialect } from "./dialects/openai.ts";
 
 export type { FakeApi, FakeMessage, FakeUsage } from "./dialects/dialect.ts";
@@ -67,7 +69,10 @@ export type FakeReply =
       /** Override the usage reported, or `false` to report none. */
       usage?: Partial<FakeUsage> | false;
       finishReason?: string;
-      /** Hidden reasoning, returned where the API has a place for it (Anthropic's thinking blocks). */
+      /**
+       * Hidden reasoning, returned where the API has a place for it (Anthropic's thinking blocks, Gemini's
+       * thought parts when the request asks to include thoughts).
+       */
       reasoning?: string;
     };
 
@@ -99,7 +104,7 @@ export interface FakeCall {
 }
 
 export interface FakeOpenAIServer {
-  /** `http://127.0.0.1:PORT`, the base URL for Anthropic clients. */
+  /** `http://127.0.0.1:PORT`, the base URL for Anthropic and Gemini clients. */
   url: string;
   /** `http://127.0.0.1:PORT/v1`, for the `baseURL` option. */
   baseURL: string;
@@ -129,6 +134,7 @@ export async function startFakeOpenAIServer(options: FakeServerOptions = {}): Pr
       path: /^(\/v1)?\/messages$/,
       dialect: anthropicDialect({ minCacheTokens: options.anthropicMinCacheTokens }),
     },
+    { path: GEMINI_PATH, dialect: geminiDialect },
   ];
 
   const server = createServer((req, res) => {
