@@ -28,6 +28,7 @@ import type {
 import { setTimeout as delay } from "node:timers/promises";
 import { raceAbort } from "../../abort.ts";
 import { ModelCallError } from "../../errors.ts";
+import { Attempt } from "../http/attempt.ts";
 import type { HttpReply } from "../http/post-json.ts";
 import { retryDelayMs, shouldRetry } from "../http/retry.ts";
 import { cancelledCall, failedCall, timedOutCall, unreachableCall } from "../model-errors.ts";
@@ -82,8 +83,6 @@ const THINKING_BUDGET: Readonly<Record<Effort, number>> = {
   medium: 8192,
   high: 24576,
 };
-
-type Fetch = typeof fetch;
 
 export class GeminiModel implements Model {
   readonly name: string;
@@ -290,48 +289,6 @@ export class GeminiModel implements Model {
       retryable: false,
       reply: undefined,
     };
-  }
-}
-
-/**
- * One attempt: its abort signal (the caller's, or its timer's), the timer, and the HTTP status and
- * headers it got, recorded by the `fetch` it sends through.
- */
-class Attempt {
-  readonly signal: AbortSignal;
-  readonly fetch: Fetch;
-  timedOut = false;
-  reply: { status: number; headers: Record<string, string> } | undefined;
-  readonly #controller = new AbortController();
-  readonly #timeoutMs: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined, send: Fetch) {
-    this.#timeoutMs = timeoutMs;
-    this.signal = callerSignal
-      ? AbortSignal.any([callerSignal, this.#controller.signal])
-      : this.#controller.signal;
-    this.fetch = async (input, init) => {
-      const response = await send(input, init);
-      this.reply = { status: response.status, headers: Object.fromEntries(response.headers) };
-      return response;
-    };
-    this.restartTimer();
-  }
-
-  /** Gives the attempt `timeoutMs` again from now (a stream that is still sending is not stuck). */
-  restartTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.timedOut = true;
-      this.#controller.abort(new Error(`no reply within ${this.#timeoutMs} ms`));
-    }, this.#timeoutMs);
-  }
-
-  /** Stops the timer and aborts whatever the attempt left open (a stream left early). */
-  end(): void {
-    clearTimeout(this.#timer);
-    this.#controller.abort(new Error("attempt ended"));
   }
 }
 
