@@ -86,13 +86,22 @@ export class Budget {
   }
 
   /**
+   * The `max_completion_tokens` a call asking for `wantedOutput` is sent with while the limits leave room:
+   * `wantedOutput`, or `BOUNDED_OUTPUT_TOKENS` when a token or cost limit needs a bound and none was given.
+   * `reserve` may lower it when little is left.
+   */
+  outputCapFor(wantedOutput: number | undefined): number | undefined {
+    return this.boundsOutput ? (wantedOutput ?? BOUNDED_OUTPUT_TOKENS) : wantedOutput;
+  }
+
+  /**
    * Reserves the worst case of one call, shrinking its output cap to fit what is left. Throws
    * `BudgetExceededError` when not even a small reply fits, or time is up.
    */
   reserve(model: string, inputBound: number, wantedOutput: number | undefined): Reservation {
     this.#checkTime();
     const { maxTokens, maxCostUsd } = this.limits;
-    let outputCap = this.boundsOutput ? (wantedOutput ?? BOUNDED_OUTPUT_TOKENS) : wantedOutput;
+    let outputCap = this.outputCapFor(wantedOutput);
     if (maxTokens !== undefined) {
       const room = maxTokens - this.#spentTokens - this.#reservedTokens - inputBound;
       if (room < Math.min(MIN_OUTPUT_TOKENS, outputCap ?? MIN_OUTPUT_TOKENS)) {

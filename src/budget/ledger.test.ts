@@ -23,10 +23,13 @@ test("totals equal the sum of the calls, per model and per depth; unknowns are c
     inputTokens: 120,
     outputTokens: 15,
     cachedInputTokens: 50,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
     costUsd: 0.5,
     unpricedCalls: 2,
     uncountedCalls: 1,
     abandonedCalls: 0,
+    savedCalls: 0,
   });
   assert.equal(report.byModel["openai/b"]?.calls, 2);
   assert.equal(report.byDepth["0"]?.costUsd, 0.5);
@@ -52,4 +55,18 @@ test("a child ledger rolls up into its parent; the parent's holds the whole tree
   assert.equal(child.report().total.calls, 1);
   assert.equal(child.report().total.inputTokens, 10);
   assert.equal(grandchild.report().byDepth["2"]?.costUsd, 1);
+});
+
+test("a saved sub-call is counted and rolls up, adding no call, tokens or cost", () => {
+  const root = new Ledger();
+  const child = root.child();
+  child.recordSaved("openai/sub", 2);
+  child.recordSaved("openai/sub", 2);
+  const total = root.report().total;
+  assert.equal(total.savedCalls, 2);
+  assert.equal(total.calls, 0);
+  assert.equal(total.inputTokens + total.outputTokens, 0);
+  assert.equal(total.costUsd, 0);
+  assert.equal(root.report().byModel["openai/sub"]?.savedCalls, 2);
+  assert.equal(child.report().byDepth["2"]?.savedCalls, 2);
 });

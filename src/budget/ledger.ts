@@ -26,6 +26,11 @@ export interface UsageTotals {
    * them; their usage is unknown, and they are not in `calls`.
    */
   abandonedCalls: number;
+  /**
+   * Sub-calls answered from the sub-call cache (`cacheSubcalls`) instead of being sent. Nothing was
+   * billed for them, so their tokens and cost are in no other count, and they are not in `calls`.
+   */
+  savedCalls: number;
 }
 
 export interface UsageReport {
@@ -48,6 +53,7 @@ export function emptyTotals(): UsageTotals {
     unpricedCalls: 0,
     uncountedCalls: 0,
     abandonedCalls: 0,
+    savedCalls: 0,
   };
 }
 
@@ -92,6 +98,14 @@ export class Ledger {
     getOrCreate(this.#byModel, model).abandonedCalls++;
     getOrCreate(this.#byDepth, depth).abandonedCalls++;
     this.#parent?.recordAbandoned(model, depth);
+  }
+
+  /** Records a sub-call answered from the cache: counted, but nothing was sent or billed. */
+  recordSaved(model: string, depth: number): void {
+    this.#total.savedCalls++;
+    getOrCreate(this.#byModel, model).savedCalls++;
+    getOrCreate(this.#byDepth, depth).savedCalls++;
+    this.#parent?.recordSaved(model, depth);
   }
 
   /** A copy of the totals so far. */

@@ -16,6 +16,11 @@ export function formatCost(totals: Pick<UsageTotals, "costUsd" | "unpricedCalls"
   return totals.unpricedCalls > 0 ? `${known} + ${totals.unpricedCalls} unpriced call(s)` : known;
 }
 
+/** `, 3 sub-call(s) from the cache` when the sub-call cache answered some, else nothing. */
+export function formatSaved(totals: Pick<UsageTotals, "savedCalls">): string {
+  return totals.savedCalls > 0 ? `, ${totals.savedCalls} sub-call(s) from the cache` : "";
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

@@ -7,7 +7,7 @@ import { emptyTotals, type UsageTotals } from "../budget/ledger.ts";
 import type { Usage } from "../models/model.ts";
 import type { RlmEvent } from "../trace/events.ts";
 import type { OutputStream } from "./command.ts";
-import { formatCost, formatDuration, formatTokens } from "./format.ts";
+import { formatCost, formatDuration, formatSaved, formatTokens } from "./format.ts";
 
 export interface ProgressOptions {
   stream: OutputStream;
@@ -116,7 +116,7 @@ export class Progress {
         if (event.depth === 0) {
           this.#line(
             `done: ${event.stopReason}, ${event.turns} turn(s), ${formatTokens(event.usage.total.inputTokens + event.usage.total.outputTokens)} tokens, ` +
-              `${formatCost(event.usage.total)}, ${formatDuration(event.durationMs)}`,
+              `${formatCost(event.usage.total)}${formatSaved(event.usage.total)}, ${formatDuration(event.durationMs)}`,
           );
         }
         return;

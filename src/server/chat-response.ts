@@ -17,6 +17,8 @@ export interface RlmSummary {
   cost_usd: number;
   unpriced_calls: number;
   model_calls: number;
+  /** Sub-calls answered from the sub-call cache instead of being sent. */
+  saved_calls: number;
   duration_ms: number;
   trajectory_file: string | null;
 }
@@ -47,6 +49,7 @@ export function summaryOf(result: RlmResult): RlmSummary {
     cost_usd: total.costUsd,
     unpriced_calls: total.unpricedCalls,
     model_calls: total.calls,
+    saved_calls: total.savedCalls,
     duration_ms: Math.round(result.durationMs),
     trajectory_file: result.trajectoryFile ?? null,
   };

@@ -38,6 +38,7 @@ export function usageTotals(fields: Partial<UsageTotals> = {}): UsageTotals {
     unpricedCalls: 0,
     uncountedCalls: 0,
     abandonedCalls: 0,
+    savedCalls: 0,
     ...fields,
   };
 }

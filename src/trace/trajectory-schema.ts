@@ -168,6 +168,8 @@ export const RunEndLineSchema = looseObject({
     cost_usd: v.number(),
     unpriced_calls: v.number(),
     abandoned_calls: v.number(),
+    /** Sub-calls answered from the sub-call cache, not sent (absent in older files). */
+    saved_calls: v.optional(v.number()),
   }),
 });
 export type RunEndLine = v.InferOutput<typeof RunEndLineSchema>;
@@ -223,6 +225,8 @@ export const RlmCallLineSchema = looseObject({
   ),
   /** Set when the call failed. */
   error: v.optional(v.string()),
+  /** True when the sub-call cache answered the call: nothing was sent (absent otherwise). */
+  cached: v.optional(v.boolean()),
   /** "" in the reference implementation's files, which have no call ids. */
   call_id: v.optional(v.string(), ""),
   /** Absent in the reference implementation's files. */

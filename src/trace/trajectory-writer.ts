@@ -262,6 +262,7 @@ function runEndLine(t: Trajectory): RunEndLine | undefined {
       cost_usd: usage?.costUsd ?? 0,
       unpriced_calls: usage?.unpricedCalls ?? 0,
       abandoned_calls: usage?.abandonedCalls ?? 0,
+      saved_calls: usage?.savedCalls ?? 0,
     },
   };
 }
@@ -279,8 +280,9 @@ function usageLine(usage: Usage): UsageLine {
 
 function callLine(call: SubcallRecord, child: ChildLine | null): RlmCallLine {
   const { prompt, usage } = call;
-  const input = usage?.inputTokens ?? null;
-  const output = usage?.outputTokens ?? null;
+  // A call the sub-call cache answered sent nothing: zero, known, rather than unknown.
+  const input = call.cached ? 0 : (usage?.inputTokens ?? null);
+  const output = call.cached ? 0 : (usage?.outputTokens ?? null);
   return {
     root_model: call.model,
     prompt:
@@ -304,9 +306,10 @@ function callLine(call: SubcallRecord, child: ChildLine | null): RlmCallLine {
         : {},
     },
     ...(call.error ? { error: call.error } : {}),
+    ...(call.cached ? { cached: true } : {}),
     call_id: call.callId,
     kind: call.kind,
-    cost_usd: usage?.costUsd ?? null,
+    cost_usd: call.cached ? 0 : (usage?.costUsd ?? null),
     prompt_chars: prompt.length,
     prompt_sha256: createHash("sha256").update(prompt).digest("hex"),
     batch: call.batch ?? null,

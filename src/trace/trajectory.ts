@@ -115,8 +115,10 @@ export interface SubcallRecord {
   /** The reply, when the call succeeded. */
   response: string | undefined;
   error: string | undefined;
-  /** The call's own usage; undefined for a child run (its trajectory holds its subtree's). */
+  /** The call's own usage; undefined for a child run (its trajectory holds its subtree's) and a cached call. */
   usage: Usage | undefined;
+  /** True when the sub-call cache answered it (nothing was sent); absent otherwise. */
+  cached?: boolean;
   /** @unit milliseconds */
   durationMs: number;
   /** The child run, when `rlm_query` spawned one. */

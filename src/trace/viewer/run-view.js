@@ -69,10 +69,11 @@ function statusText(run) {
   const end = run.runEnd;
   const detail = end.stop_detail ? ` (${end.stop_detail})` : "";
   const abandoned = end.usage.abandoned_calls;
+  const saved = end.usage.saved_calls ?? 0;
   const note =
-    abandoned > 0
+    (abandoned > 0
       ? ` · ${abandoned} call(s) abandoned (sent, never answered; the provider may bill them)`
-      : "";
+      : "") + (saved > 0 ? ` · ${saved} sub-call(s) answered from the cache (not sent)` : "");
   return `${end.stop_reason}${detail} · ${end.turns} turn(s) · ${formatSeconds(end.duration)}${note}`;
 }
 

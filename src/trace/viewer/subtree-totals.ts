@@ -2,8 +2,9 @@
  * Usage sums over a run's subtree, read from a trajectory file: each turn's own model call, each plain
  * sub-call, and every child run beneath, recursively. The rules match the engine's ledger
  * (`budget/ledger.ts`), so a finished root's totals equal its `run_end.usage`: a call whose cost is
- * unknown is counted in `unpricedCalls` (never as $0), and a failed call that reported no usage is not
- * a call (the ledger does not count it either) but is listed in `failedCalls`.
+ * unknown is counted in `unpricedCalls` (never as $0), a failed call that reported no usage is not
+ * a call (the ledger does not count it either) but is listed in `failedCalls`, and a sub-call the
+ * sub-call cache answered (`cached`) sent nothing and counts nothing.
  */
 import type { IterationLine, RlmCallLine } from "../trajectory-file.ts";
 
@@ -65,11 +66,14 @@ export function turnCallTotals(
  * turns and calls; the `rlm_calls` entry of a call that spawned a child reports none).
  */
 export function subcallOwnTotals(
-  call: Pick<RlmCallLine, "usage_summary" | "error" | "prompt_tokens" | "completion_tokens" | "cost_usd">,
+  call: Pick<
+    RlmCallLine,
+    "usage_summary" | "error" | "prompt_tokens" | "completion_tokens" | "cost_usd" | "cached"
+  >,
   hasChild: boolean,
 ): SubtreeTotals {
   const totals = emptyTotals();
-  if (hasChild) return totals;
+  if (hasChild || call.cached) return totals;
   // The writer leaves `model_usage_summaries` empty exactly when the call reported no usage.
   const reported = Object.keys(call.usage_summary?.model_usage_summaries ?? {}).length > 0;
   if (!reported) {
