@@ -28,6 +28,8 @@ export interface SubcallKeyParts {
   messages: readonly ChatMessage[];
   /** The output cap the call asks for (before the budget lowers it). */
   maxOutputTokens: number | undefined;
+  /** Any other settings that shape the reply (the reasoning table), as JSON. */
+  settings?: unknown;
 }
 
 /** The cache key of a sub-call: SHA-256 (hex) of a JSON of its parts. */
@@ -38,6 +40,7 @@ export function subcallKey(parts: SubcallKeyParts): string {
     parts.baseURL ?? null,
     parts.messages.map((m) => [m.role, m.content]),
     parts.maxOutputTokens ?? null,
+    parts.settings ?? null,
   ]);
   return createHash("sha256").update(json).digest("hex");
 }
