@@ -146,6 +146,8 @@ describe("recursion and budgets", () => {
       maxOutputTokens: 200,
       pricing: { [`openai/root-${counter + 1}`]: price, [`openai/sub-${counter + 1}`]: price },
       cellTimeoutMs: 60_000,
+      // The same prompt again and again must be sent each time to spend the budget.
+      cacheSubcalls: false,
     });
     const result = await rlm.completion({ prompt: "q", context: "c" });
     assert.equal(result.stopReason, "max-cost");
@@ -195,7 +197,7 @@ describe("recursion and budgets", () => {
         await sleep(200);
         return "ok";
       },
-      { maxTimeMs: 1500, cellTimeoutMs: 60_000 },
+      { maxTimeMs: 1500, cellTimeoutMs: 60_000, cacheSubcalls: false },
     );
     // A guest booted beforehand, so the limit trips while the cell runs, however slow the machine.
     await rlm.ready();
@@ -222,7 +224,7 @@ describe("recursion and budgets", () => {
         await sleep(50);
         return "tock";
       },
-      { maxDepth: 2, cellTimeoutMs: 60_000 },
+      { maxDepth: 2, cellTimeoutMs: 60_000, cacheSubcalls: false },
     );
     const before = liveGuestCount();
     const controller = new AbortController();
@@ -258,7 +260,8 @@ describe("recursion and budgets", () => {
         ),
       ]),
       (request) => (isRlmTurn(request) ? child(request) : `re:${lastUserMessage(request)}`),
-      { maxDepth: 2 },
+      // Both children ask llm_query('leaf'): each is sent, so every call is one the server answered.
+      { maxDepth: 2, cacheSubcalls: false },
     );
     const result = await rlm.completion({ prompt: "q", context: "c" });
     const answered = calls();

@@ -88,6 +88,8 @@ export async function replayRecording(options: ReplayOptions): Promise<ReplayRes
     env: {},
     maxRetries: 0,
     cacheDir: options.cacheDir,
+    // Every recorded sub-call is served as recorded, answered from the cache or not when it ran.
+    cacheSubcalls: false,
   });
 
   let result: RlmResult;

@@ -1,10 +1,11 @@
 /**
- * The flags every command that runs an RLM takes (`rlm ask`, `rlm serve`, `rlm mcp`): models, REPL,
- * limits and the trajectory folder, with their help text and how they become `RlmOptions`.
+ * The flags every command that runs an RLM takes (`rlm ask`, `rlm serve`, `rlm mcp`): models, the
+ * sub-call cache, REPL, limits and the trajectory folder, with their help text and how they become `RlmOptions`.
  */
 import { PathConfinement } from "../context/confine.ts";
 import { ContextLoadError } from "../errors.ts";
 import { readEnvironment } from "../rlm/environment.ts";
+import type { ReasoningSettings } from "../models/model.ts";
 import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
 import { UsageError } from "./command.ts";
 import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
@@ -14,6 +15,11 @@ export const RUN_OPTIONS = {
   model: { type: "string", short: "m" },
   "sub-model": { type: "string" },
   "base-url": { type: "string" },
+  "subcall-cache": { type: "string" },
+  "no-subcall-cache": { type: "boolean" },
+  "reasoning-effort": { type: "string" },
+  "thinking-budget": { type: "string" },
+  "no-prompt-cache": { type: "boolean" },
   ...LIMIT_OPTIONS,
   repl: { type: "string" },
   isolation: { type: "string" },
@@ -22,10 +28,19 @@ export const RUN_OPTIONS = {
 } as const;
 
 export const MODEL_FLAGS_HELP = `Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $RLM_BASE_URL):
-  -m, --model NAME         root model, "provider/model": openai/gpt-5-mini, ollama/llama3.1,
-                           openrouter/..., vllm/..., or any name with --base-url
+  -m, --model NAME         root model, "provider/model": openai/gpt-5-mini,
+                           anthropic/claude-sonnet-4-5, gemini/gemini-2.5-flash, azure/DEPLOYMENT,
+                           ollama/llama3.1, openrouter/..., vllm/..., or any name with --base-url
       --sub-model NAME     model behind llm_query (default: the root model)
-      --base-url URL       OpenAI-compatible server, e.g. http://localhost:11434/v1`;
+      --base-url URL       OpenAI-compatible server, e.g. http://localhost:11434/v1
+      --subcall-cache MODE memory: identical sub-calls of a run are sent once (the default), or
+                           disk: also kept across runs under $RLM_CACHE_DIR (~/.cache/rlm), for
+                           re-runs of the same task
+      --no-subcall-cache   send every sub-call, identical or not
+      --reasoning-effort E minimal, low, medium or high, for every model that reasons
+                           (OpenAI reasoning_effort; Anthropic and Gemini thinking)
+      --thinking-budget N  tokens Anthropic and Gemini models may think, for every model
+      --no-prompt-cache    no Anthropic cache breakpoints (they are placed by default)`;
 
 export const REPL_FLAGS_HELP = `REPL:
       --repl LANG          python (as in the paper) or javascript; default ${DEFAULTS.repl}
@@ -69,6 +84,29 @@ export function runOptionsFrom(
   if (subModel) options.subModel = subModel;
   const baseURL = text("base-url");
   if (baseURL) options.baseURL = baseURL;
+  const subcallCache = text("subcall-cache");
+  if (values["no-subcall-cache"] === true) {
+    if (subcallCache)
+      throw new UsageError("--subcall-cache and --no-subcall-cache contradict each other; pass one of them.");
+    options.cacheSubcalls = false;
+  } else if (subcallCache) {
+    options.cacheSubcalls =
+      choice("--subcall-cache", subcallCache, ["memory", "disk"] as const) === "disk" ? "disk" : true;
+  }
+  const effort = text("reasoning-effort");
+  const budget = text("thinking-budget");
+  if (effort || budget) {
+    const reasoning: ReasoningSettings = {};
+    if (effort)
+      reasoning.effort = choice("--reasoning-effort", effort, ["minimal", "low", "medium", "high"] as const);
+    if (budget) {
+      if (!/^\d+$/.test(budget) || Number(budget) < 1)
+        throw new UsageError(`--thinking-budget must be a whole number of tokens, got "${budget}".`);
+      reasoning.budgetTokens = Number(budget);
+    }
+    options.reasoning = { "*": reasoning };
+  }
+  if (values["no-prompt-cache"] === true) options.promptCaching = false;
   applyLimitFlags(values, options);
   return options;
 }

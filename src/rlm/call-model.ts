@@ -16,9 +16,22 @@ export interface ModelCall {
   depth: number;
   ledger: Ledger;
   signal: AbortSignal;
+  /** Streams the reply: each piece as it is generated (see `CallOptions.onTextDelta`). */
+  onTextDelta?: (text: string) => void;
+  /** A retried attempt starts the streamed reply over. */
+  onRestart?: () => void;
 }
 
-export async function callModel(tree: RunTree, call: ModelCall): Promise<ModelResponse> {
+/** A model's reply, with the output cap it was sent with. */
+export interface ModelCallResult extends ModelResponse {
+  /**
+   * The `max_completion_tokens` sent: the wanted cap, or less when the budget had little room left;
+   * `undefined` when none was sent.
+   */
+  outputCap: number | undefined;
+}
+
+export async function callModel(tree: RunTree, call: ModelCall): Promise<ModelCallResult> {
   const { model, messages, depth, ledger, signal } = call;
   return tree.limiter.run(async () => {
     let reservation;
@@ -34,11 +47,15 @@ export async function callModel(tree: RunTree, call: ModelCall): Promise<ModelRe
           messages,
           ...(reservation.outputCap === undefined ? {} : { maxOutputTokens: reservation.outputCap }),
         },
-        { signal },
+        {
+          signal,
+          ...(call.onTextDelta ? { onTextDelta: call.onTextDelta } : {}),
+          ...(call.onRestart ? { onRestart: call.onRestart } : {}),
+        },
       );
       reservation.settle(response.usage);
       ledger.record(model.name, depth, response.usage);
-      return response;
+      return { ...response, outputCap: reservation.outputCap };
     } catch (error) {
       if (isUnanswered(error)) {
         // Sent, never answered: the provider may bill it, so the budget keeps the worst case.

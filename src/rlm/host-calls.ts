@@ -1,7 +1,8 @@
 /**
  * What guest code's `llm_query`, `llm_query_batched`, `rlm_query`, `rlm_query_batched` and `budget` do
  * on the host: pick the model, take a sub-call from the tree's allowance, call the model through the
- * tree's one call path, emit events, and hand `rlm_query` to a child run while depth remains.
+ * tree's one call path (or answer from the tree's sub-call cache), emit events, and hand `rlm_query` to
+ * a child run while depth remains.
  */
 import type { Ledger } from "../budget/ledger.ts";
 import type { RlmContext } from "../context/context.ts";
@@ -13,6 +14,7 @@ import { overflowMessage } from "../models/context-windows.ts";
 import { callModel } from "./call-model.ts";
 import type { RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
+import { subcallKey } from "./subcall-cache.ts";
 
 type Batch = { id: string; index: number; size: number } | undefined;
 
@@ -128,6 +130,7 @@ async function subcall(
   let response: string | undefined;
   let error: string | undefined;
   let usage: Usage | undefined;
+  let cached = false;
   try {
     if (kind === "rlm_query" && scope.runChild) {
       const runChild = scope.runChild;
@@ -137,15 +140,9 @@ async function subcall(
       // The child's own calls carry its usage; its trajectory holds the subtree's totals.
       response = child.answer;
     } else {
-      const messages = [{ role: "user" as const, content: content ?? prompt }];
-      const reply = await callModel(tree, {
-        model,
-        messages,
-        depth: scope.depth + 1,
-        ledger: scope.ledger,
-        signal,
-      });
+      const reply = await plainCall(scope, model, content ?? prompt, signal);
       usage = reply.usage;
+      cached = reply.cached;
       response = reply.text;
     }
     return response;
@@ -164,8 +161,53 @@ async function subcall(
       usage,
       durationMs,
       batch,
+      ...(cached ? { cached } : {}),
     });
   }
+}
+
+/**
+ * One plain sub-call, answered from the tree's sub-call cache when it holds the same request (then
+ * nothing is sent, the ledger counts a saved call, and `usage` is undefined).
+ */
+async function plainCall(
+  scope: HostCallScope,
+  model: Model,
+  content: string,
+  signal: AbortSignal,
+): Promise<{ text: string; usage: Usage | undefined; cached: boolean }> {
+  const { tree } = scope;
+  const messages = [{ role: "user" as const, content }];
+  const send = () =>
+    callModel(tree, { model, messages, depth: scope.depth + 1, ledger: scope.ledger, signal });
+  const cache = tree.subcallCache;
+  if (!cache) {
+    const reply = await send();
+    return { text: reply.text, usage: reply.usage, cached: false };
+  }
+  const wantedCap = tree.budget.outputCapFor(tree.options.maxOutputTokens);
+  const key = subcallKey({
+    model: model.name,
+    baseURL: tree.options.baseURL,
+    messages,
+    maxOutputTokens: wantedCap,
+    settings: { reasoning: tree.options.reasoning },
+  });
+  let usage: Usage | undefined;
+  const answer = await cache.answer(
+    key,
+    model.name,
+    async () => {
+      const reply = await send();
+      usage = reply.usage;
+      // A reply cut short because the budget lowered the cap is not what the same call would get later.
+      const keep = reply.finishReason !== "length" || reply.outputCap === wantedCap;
+      return { text: reply.text, finishReason: reply.finishReason, usage: reply.usage, keep };
+    },
+    signal,
+  );
+  if (answer.cached) scope.ledger.recordSaved(model.name, scope.depth + 1);
+  return { text: answer.reply.text, usage: answer.cached ? undefined : usage, cached: answer.cached };
 }
 
 /** At the depth limit, `rlm_query(prompt, context=...)` is one plain call with the context inlined. */

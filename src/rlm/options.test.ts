@@ -136,7 +136,12 @@ const BAD: readonly [string, RlmOptions, string, string][] = [
   ["an empty string", { baseURL: "" }, "baseURL", "a non-empty string"],
   ["a logDir of true", { logDir: true as unknown as string }, "logDir", "a non-empty string"],
   ["an empty cacheDir", { cacheDir: "" }, "cacheDir", "a non-empty string"],
-  ["a blank model", { model: " " }, "model", 'a "provider/model" name or an object with a complete() method'],
+  [
+    "a blank model",
+    { model: " " },
+    "model",
+    'a "provider/model" name, an object with a complete() method, or an AI SDK language model',
+  ],
   ["an object without complete()", { subModel: notAModel }, "subModel", "an object with a complete() method"],
   [
     "otherModels not an array",

@@ -3,7 +3,8 @@
  */
 import { contextWindowTable, type ContextWindowTable } from "../models/context-windows.ts";
 import { InvalidOptionError, ModelConfigError } from "../errors.ts";
-import type { Model } from "../models/model.ts";
+import { isAiSdkLanguageModel } from "../models/ai-sdk/ai-sdk-model.ts";
+import type { Model, ReasoningSettings } from "../models/model.ts";
 import type { PricingTable } from "../models/pricing.ts";
 import type { ModelSpec } from "../models/resolve-model.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
@@ -12,8 +13,9 @@ import { readEnvironment } from "./environment.ts";
 export interface RlmOptions {
   /**
    * The root model: a `provider/model` name (`openai/gpt-5-mini`, `ollama/llama3.1`,
-   * `openrouter/...`) or any object implementing `Model`. Falls back to the `RLM_MODEL` environment
-   * variable.
+   * `openrouter/...`), any object implementing `Model`, or a Vercel AI SDK language model object
+   * (`anthropic("claude-sonnet-4-5")`, from any AI SDK provider package). Falls back to the `RLM_MODEL`
+   * environment variable.
    */
   model?: ModelSpec;
   /**
@@ -111,6 +113,19 @@ export interface RlmOptions {
    */
   contextWindows?: Readonly<Record<string, number>>;
   /**
+   * How hard reasoning models think, keyed by `provider/model`, with `"*"` for every other model:
+   * `{ "*": { effort: "low" }, "anthropic/claude-opus-4-5": { budgetTokens: 16000 } }`. Sent as
+   * OpenAI's `reasoning_effort`, Anthropic's extended thinking budget, Gemini's thinking budget.
+   * @default the providers' defaults (no thinking on Anthropic)
+   */
+  reasoning?: Readonly<Record<string, ReasoningSettings>>;
+  /**
+   * Anthropic prompt caching: breakpoints placed on the root's and every child's growing conversation,
+   * so a turn reads its history from the cache (0.1x the input price) instead of paying for it again.
+   * @default true
+   */
+  promptCaching?: boolean;
+  /**
    * Characters a sub-model prompt can hold, as told to the root model in the system prompt.
    * @default 200000
    */
@@ -174,10 +189,22 @@ export interface RlmOptions {
    */
   subcalls?: boolean;
   /**
-   * Where Pyodide snapshots are cached so guests start fast; `false` disables the disk cache.
+   * Where Pyodide snapshots (and, with `cacheSubcalls: "disk"`, sub-call replies) are cached; `false`
+   * disables the disk cache.
    * @default `RLM_CACHE_DIR`, else `$XDG_CACHE_HOME/rlm`, else `~/.cache/rlm`
    */
   cacheDir?: string | false;
+  /**
+   * Answers identical plain sub-calls (`llm_query`, `llm_query_batched`, `rlm_query` at the depth limit:
+   * same model, prompt, output cap and reasoning settings) once per `completion()`: a duplicate waits for the first
+   * request or takes its reply, and is counted in `usage.savedCalls`, not in `calls`, tokens or cost. It
+   * still counts against `maxSubcalls`, so limits hold the same whether or not it is cached. Only
+   * successful replies are kept. `"disk"` also keeps them across runs under `cacheDir`/subcalls, one
+   * file per call, for re-runs of the same task; it needs a `cacheDir`. `false` sends every call.
+   * Child runs (`rlm_query` below the depth limit) are never cached.
+   * @default true
+   */
+  cacheSubcalls?: boolean | "disk";
   /**
    * Environment variables to read model names, keys and URLs from. Read once, in the constructor.
    * @default process.env
@@ -212,6 +239,7 @@ export const DEFAULTS = Object.freeze({
   spareGuests: 0,
   shareInterpreters: 0,
   subcalls: true,
+  cacheSubcalls: true,
   repl: "python",
   isolation: "process",
 });
@@ -239,6 +267,8 @@ export interface ResolvedOptions {
   maxConcurrentChildren: number;
   pricing: PricingTable | undefined;
   contextWindows: ContextWindowTable;
+  reasoning: Readonly<Record<string, ReasoningSettings>> | undefined;
+  promptCaching: boolean;
   subModelPromptChars: number;
   systemPrompt: string | undefined;
   repl: "python" | "javascript";
@@ -249,6 +279,7 @@ export interface ResolvedOptions {
   shareInterpreters: number;
   subcalls: boolean;
   cacheDir: string | undefined;
+  cacheSubcalls: boolean | "disk";
   logDir: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
   fetch: typeof fetch | undefined;
@@ -282,6 +313,10 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
   if (!Array.isArray(otherModels))
     throw new InvalidOptionError("otherModels", otherModels, "an array of models");
   otherModels.forEach((m, i) => checkModelSpec(`otherModels[${i}]`, m));
+  const cacheDir =
+    options.cacheDir === false
+      ? undefined
+      : (optionalString("cacheDir", options.cacheDir) ?? fromEnv.cacheDir);
   return {
     model,
     subModel,
@@ -309,6 +344,8 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     ),
     pricing: options.pricing,
     contextWindows: contextWindowTable(windows(options.contextWindows)),
+    reasoning: reasoningTable(options.reasoning),
+    promptCaching: boolean("promptCaching", options.promptCaching, true),
     subModelPromptChars: integer(
       "subModelPromptChars",
       options.subModelPromptChars,
@@ -325,10 +362,8 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
     logDir:
       options.logDir === false ? undefined : (optionalString("logDir", options.logDir) ?? fromEnv.logDir),
-    cacheDir:
-      options.cacheDir === false
-        ? undefined
-        : (optionalString("cacheDir", options.cacheDir) ?? fromEnv.cacheDir),
+    cacheDir,
+    cacheSubcalls: subcallCaching(options.cacheSubcalls, cacheDir),
     env,
     fetch: options.fetch,
     sandbox: optionalFunction("sandbox", options.sandbox, "a function that returns a Sandbox"),
@@ -401,10 +436,50 @@ function windows(value: unknown): ContextWindowTable | undefined {
   return value as ContextWindowTable;
 }
 
+const EFFORTS: readonly string[] = ["minimal", "low", "medium", "high"];
+
+function reasoningTable(value: unknown): Readonly<Record<string, ReasoningSettings>> | undefined {
+  if (value === undefined) return undefined;
+  const example = '{ "*": { effort: "low" } } or { "anthropic/claude-sonnet-4-5": { budgetTokens: 8000 } }';
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new InvalidOptionError("reasoning", value, `an object keyed by model name, e.g. ${example}`);
+  for (const [name, setting] of Object.entries(value as Record<string, unknown>)) {
+    const field = `reasoning["${name}"]`;
+    if (typeof setting !== "object" || setting === null)
+      throw new InvalidOptionError(field, setting, "{ effort?, budgetTokens? }");
+    const { effort, budgetTokens } = setting as ReasoningSettings;
+    if (effort !== undefined && !EFFORTS.includes(effort))
+      throw new InvalidOptionError(`${field}.effort`, effort, `one of ${EFFORTS.join(", ")}`);
+    optionalInteger(`${field}.budgetTokens`, budgetTokens, 1);
+  }
+  return value as Readonly<Record<string, ReasoningSettings>>;
+}
+
+function subcallCaching(value: unknown, cacheDir: string | undefined): boolean | "disk" {
+  if (value === undefined) return DEFAULTS.cacheSubcalls;
+  if (value === "disk") {
+    if (cacheDir === undefined)
+      throw new InvalidOptionError(
+        "cacheSubcalls",
+        value,
+        'true or false when cacheDir is false ("disk" keeps replies under cacheDir)',
+      );
+    return value;
+  }
+  if (typeof value !== "boolean")
+    throw new InvalidOptionError("cacheSubcalls", value, 'true, false or "disk"');
+  return value;
+}
+
 function checkModelSpec(option: string, spec: unknown): void {
   if (typeof spec === "string" && spec.trim() !== "") return;
   if (typeof spec === "object" && spec !== null && typeof (spec as Model).complete === "function") return;
-  throw new InvalidOptionError(option, spec, 'a "provider/model" name or an object with a complete() method');
+  if (isAiSdkLanguageModel(spec)) return;
+  throw new InvalidOptionError(
+    option,
+    spec,
+    'a "provider/model" name, an object with a complete() method, or an AI SDK language model',
+  );
 }
 
 function integer(option: string, value: unknown, fallback: number, min: number): number {

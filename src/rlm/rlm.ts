@@ -32,6 +32,7 @@ import {
 import { RunFailedError, type RlmResult } from "./result.ts";
 import { runRlm } from "./run-rlm.ts";
 import { SharedInterpreters } from "./shared-interpreters.ts";
+import { SubcallCache } from "./subcall-cache.ts";
 
 export interface CompletionRequest {
   /** The question or task. */
@@ -44,6 +45,13 @@ export interface CompletionRequest {
   signal?: AbortSignal;
   /** Receives every event of the run as it happens. */
   onEvent?: EventSink;
+  /**
+   * Asks the models for their replies as they are generated: `reply-delta` events carry the pieces of
+   * every turn (root and children), and `answer-delta` events the answer. `stream()` turns it on.
+   * Off by default because some OpenAI-compatible servers report no token usage for streamed replies.
+   * @default false
+   */
+  streamReplies?: boolean;
   /**
    * Seeds the REPL's random generators (Python's `random`, JavaScript's `Math.random`), an integer in
    * [0, 2^32). Without one a seed is drawn at random; either way it is in the `run-start` event and the
@@ -84,6 +92,8 @@ export class RLM {
         ...(o.apiKey ? { apiKey: o.apiKey } : {}),
         ...(o.pricing ? { pricing: o.pricing } : {}),
         ...(o.fetch ? { fetch: o.fetch } : {}),
+        ...(o.reasoning ? { reasoning: o.reasoning } : {}),
+        promptCaching: o.promptCaching,
       },
     );
     this.#sandbox = {
@@ -272,6 +282,8 @@ export class RLM {
           },
           signal: controller.signal,
           trip,
+          streamReplies: request.streamReplies ?? extraSink !== undefined,
+          subcallCache: subcallCacheFor(options),
           newId: (prefix) => `${prefix}_${randomBytes(4).toString("hex")}`,
         },
         {
@@ -295,4 +307,12 @@ export class RLM {
       await Promise.all(retiring);
     }
   }
+}
+
+/** The tree's sub-call cache, per `cacheSubcalls`: none, in memory, or also on disk under `cacheDir`. */
+function subcallCacheFor(options: ResolvedOptions): SubcallCache | undefined {
+  if (options.cacheSubcalls === false) return undefined;
+  const dir =
+    options.cacheSubcalls === "disk" && options.cacheDir ? join(options.cacheDir, "subcalls") : undefined;
+  return new SubcallCache({ dir });
 }

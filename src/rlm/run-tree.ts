@@ -10,6 +10,7 @@ import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { EventSink } from "../trace/events.ts";
 import type { Trajectory } from "../trace/trajectory.ts";
 import type { ResolvedOptions } from "./options.ts";
+import type { SubcallCache } from "./subcall-cache.ts";
 
 export interface RunTree {
   options: ResolvedOptions;
@@ -34,6 +35,13 @@ export interface RunTree {
   signal: AbortSignal;
   /** Ends the whole tree because a limit was reached; the first call wins. */
   trip: (error: BudgetExceededError) => void;
+  /**
+   * Whether model replies stream (`streamReplies`, `stream()`): root and child turns emit `reply-delta`
+   * events as they are generated, and the answer comes as `answer-delta` events.
+   */
+  streamReplies: boolean;
+  /** Answers identical plain sub-calls once (`cacheSubcalls`); `undefined` when it is off. */
+  subcallCache: SubcallCache | undefined;
   /** A new id, unique within the process, e.g. `run_3f9a1c2e`. */
   newId: (prefix: string) => string;
 }

@@ -114,6 +114,7 @@ export class TrajectoryBuilder {
         call.error = event.error;
         call.usage = event.usage;
         call.durationMs = event.durationMs;
+        if (event.cached) call.cached = true;
         return;
       }
       case "code-result": {
