@@ -111,11 +111,21 @@ export class RlmLanguageModel implements LanguageModelV4 {
         const send = (part: LanguageModelV4StreamPart) => {
           if (!cancelledByReader) controller.enqueue(part);
         };
+        // The answer goes out as text deltas as it streams (`answer-delta`); a reset cannot take back
+        // what was sent, so the rest is reconciled from the result.
+        let textId: string | undefined;
+        let streamed = "";
+        let reset = false;
         void (async () => {
           for await (const event of run) {
             if (event.type === "run-start" && event.depth === 0)
               send({ type: "response-metadata", id: event.runId, modelId, timestamp: new Date(event.time) });
             if (raw) send({ type: "raw", rawValue: event });
+            if (event.type === "answer-delta" && event.depth === 0 && !(reset ||= event.reset)) {
+              if (textId === undefined) send({ type: "text-start", id: (textId = event.runId) });
+              streamed += event.text;
+              send({ type: "text-delta", id: textId, delta: event.text });
+            }
           }
           let result: RlmResult;
           try {
@@ -132,9 +142,12 @@ export class RlmLanguageModel implements LanguageModelV4 {
             return;
           }
           if (options.abortSignal?.aborted) throw cancelled(options.abortSignal);
-          const id = result.runId;
-          send({ type: "text-start", id });
-          if (result.answer !== "") send({ type: "text-delta", id, delta: result.answer });
+          const id = textId ?? result.runId;
+          if (textId === undefined) send({ type: "text-start", id });
+          const rest = result.answer.startsWith(streamed)
+            ? result.answer.slice(streamed.length)
+            : `\n\n${result.answer}`;
+          if (rest !== "") send({ type: "text-delta", id, delta: rest });
           send({ type: "text-end", id });
           send({
             type: "finish",

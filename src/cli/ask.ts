@@ -7,6 +7,7 @@ import { loadContext } from "../context/load-context.ts";
 import { RunFailedError } from "../rlm/result.ts";
 import type { RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
+import type { RlmEvent } from "../trace/events.ts";
 import { EXIT } from "./exit-codes.ts";
 import {
   LIMIT_FLAGS_HELP,
@@ -17,7 +18,7 @@ import {
   runOptionsFrom,
 } from "./run-flags.ts";
 import { formatCount } from "../format-count.ts";
-import { formatCost, formatTokens } from "./format.ts";
+import { formatCost, formatSaved, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
 
@@ -43,6 +44,8 @@ ${LIMIT_FLAGS_HELP}
 Output:
 ${LOG_FLAGS_HELP}
       --json               print the whole result (answer, usage, trajectory) as JSON
+      --stream             print the answer as it arrives (the default when stdout is a terminal);
+                           --no-stream waits for the whole answer
   -q, --quiet              no progress on stderr
   -h, --help               this help
 
@@ -61,6 +64,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       ...RUN_OPTIONS,
       seed: { type: "string" },
       json: { type: "boolean" },
+      stream: { type: "boolean" },
+      "no-stream": { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -103,6 +108,8 @@ interface AskValues {
   include?: string[];
   exclude?: string[];
   json?: boolean;
+  stream?: boolean;
+  "no-stream"?: boolean;
   quiet?: boolean;
   seed: number | undefined;
 }
@@ -137,6 +144,19 @@ async function answer(
   );
   for (const skipped of loaded.skipped.slice(0, 10)) progress?.note(`  skipped ${skipped}`);
 
+  // The answer streams to a terminal (or with --stream): printed as it arrives, progress cleared first.
+  const streaming =
+    !values.json && !values["no-stream"] && (values.stream === true || io.stdout.isTTY === true);
+  let printed = "";
+  const onEvent = (event: RlmEvent) => {
+    progress?.onEvent(event);
+    if (event.type !== "answer-delta" || event.depth !== 0) return;
+    if (!printed) progress?.stop();
+    // A reset replaces what was printed: on a new line, whole.
+    const text = event.reset ? `${printed ? "\n" : ""}${event.text}` : event.text;
+    printed = event.reset ? event.text : printed + event.text;
+    io.stdout.write(text);
+  };
   let result: RlmResult;
   try {
     result = await rlm.completion({
@@ -145,7 +165,7 @@ async function answer(
       contextNotes: loaded.notes,
       ...(values.seed !== undefined ? { seed: values.seed } : {}),
       signal: io.signal,
-      ...(progress ? { onEvent: progress.onEvent } : {}),
+      ...(streaming ? { streamReplies: true, onEvent } : progress ? { onEvent: progress.onEvent } : {}),
     });
   } catch (error) {
     progress?.stop();
@@ -163,7 +183,12 @@ async function answer(
   }
   progress?.stop();
   if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else io.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+  else if (printed && printed === result.answer) io.stdout.write(printed.endsWith("\n") ? "" : "\n");
+  else {
+    // Nothing streamed (a draft, a model that does not stream), or what did is not the answer.
+    if (printed) io.stdout.write("\n");
+    io.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
+  }
   if (!result.submitted && !values.quiet) io.stderr.write(`[rlm] note: ${notSubmittedNote(result)}\n`);
   if (result.trajectoryFile && !values.quiet) {
     io.stderr.write(
@@ -189,5 +214,5 @@ function notSubmittedNote(result: RlmResult): string {
 
 function summary(result: RlmResult): string {
   const t = result.usage.total;
-  return `${result.turns} turn(s), ${t.calls} model call(s), ${formatTokens(t.inputTokens + t.outputTokens)} tokens, ${formatCost(t)}`;
+  return `${result.turns} turn(s), ${t.calls} model call(s), ${formatTokens(t.inputTokens + t.outputTokens)} tokens, ${formatCost(t)}${formatSaved(t)}`;
 }

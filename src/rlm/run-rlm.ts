@@ -11,6 +11,7 @@ import { BudgetExceededError, CancelledError, RlmError, messageOf } from "../err
 import type { ChatMessage, Model } from "../models/model.ts";
 import type { ExecuteResult, Sandbox, SubmitForm } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
+import { AnswerStream } from "./answer-stream.ts";
 import { callModel } from "./call-model.ts";
 import { dialectFor, type Dialect } from "./dialects.ts";
 import { createHostCallHandler, type ChildRequest } from "./host-calls.ts";
@@ -257,6 +258,7 @@ class Run {
     this.#answer = answer;
     this.#submitted = true;
     this.#source = source;
+    if (this.#tree.streamReplies && answer) this.#emit({ type: "answer-delta", text: answer, reset: false });
     this.#emit({ type: "answer", answer, submitted: true, source });
   }
 
@@ -304,15 +306,29 @@ class Run {
     });
   }
 
-  async #callModel(turn: number, bestEffort: boolean): Promise<{ text: string }> {
+  async #callModel(turn: number, bestEffort: boolean, answer?: AnswerStream): Promise<{ text: string }> {
     const model = this.#request.model;
     const started = performance.now();
+    const streaming = this.#tree.streamReplies
+      ? {
+          onTextDelta: (text: string) => {
+            this.#emit({ type: "reply-delta", turn, text, bestEffort });
+            const piece = answer?.push(text);
+            if (piece) this.#emit({ type: "answer-delta", ...piece });
+          },
+          onRestart: () => {
+            this.#emit({ type: "reply-restart", turn });
+            answer?.restart();
+          },
+        }
+      : {};
     const response = await callModel(this.#tree, {
       model,
       messages: this.#messages,
       depth: this.#request.depth,
       ledger: this.#request.ledger,
       signal: this.#signal,
+      ...streaming,
     });
     const record = { text: response.text, usage: response.usage, durationMs: performance.now() - started };
     const prompt = this.#messages.slice(this.#reported);
@@ -326,10 +342,13 @@ class Run {
   async #bestEffort(): Promise<void> {
     this.#stopReason = "max-turns";
     this.#messages.push({ role: "user", content: bestEffortRequest(this.#request.prompt) });
-    const reply = await this.#callModel(this.#turns + 1, true);
+    const answer = new AnswerStream();
+    const reply = await this.#callModel(this.#turns + 1, true, answer);
     const parsed = parseReply(reply.text, this.#dialect.runnableTags);
     this.#answer = parsed.final?.kind === "final" ? parsed.final.text : reply.text.trim();
     this.#source = "best-effort";
+    const last = this.#tree.streamReplies ? answer.finish(this.#answer) : undefined;
+    if (last) this.#emit({ type: "answer-delta", ...last });
     this.#emit({ type: "answer", answer: this.#answer, submitted: false, source: "best-effort" });
   }
 

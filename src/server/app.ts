@@ -188,7 +188,7 @@ interface StreamedRun {
 
 /**
  * SSE: a first chunk with the role, progress as SSE comments (`: rlm {...}`, which clients skip), then
- * the answer as content deltas, a last chunk with the finish reason and the `rlm` summary, a usage chunk
+ * the answer as content deltas as it streams (`answer-delta` events), a last chunk with the finish reason and the `rlm` summary, a usage chunk
  * (`choices: []`, as OpenAI's `include_usage` sends it), and `[DONE]`.
  */
 function streamRun(c: Context<Env>, options: AppOptions, run: StreamedRun): Response {
@@ -199,11 +199,28 @@ function streamRun(c: Context<Env>, options: AppOptions, run: StreamedRun): Resp
       stream.onAbort(() => controller.abort(new Error("The client disconnected.")));
       const send = (data: unknown) => stream.writeSSE({ data: JSON.stringify(data) });
       await send(chunkBody(ids, { role: "assistant", content: "" }));
+      // The answer goes out as it streams; a reset (rare: the best-effort reply held FINAL(...) further
+      // in) cannot take back what was sent, so the rest is reconciled once the run ends.
+      let streamed = "";
+      let reset = false;
       const onEvent = (event: RlmEvent) => {
+        if (stream.closed) return;
+        if (event.type === "answer-delta" && event.depth === 0) {
+          if (event.reset) reset = true;
+          if (reset) return;
+          streamed += event.text;
+          void send(chunkBody(ids, { content: event.text })).catch(() => {});
+          return;
+        }
         const note = progressNote(event);
-        if (note && !stream.closed) void stream.write(`: rlm ${JSON.stringify(note)}\n\n`).catch(() => {});
+        if (note) void stream.write(`: rlm ${JSON.stringify(note)}\n\n`).catch(() => {});
       };
-      const pending = options.rlm.completion({ ...run.completion, signal: controller.signal, onEvent });
+      const pending = options.rlm.completion({
+        ...run.completion,
+        signal: controller.signal,
+        onEvent,
+        streamReplies: true,
+      });
       options.runs.track(controller, pending);
       let result: RlmResult;
       try {
@@ -216,7 +233,10 @@ function streamRun(c: Context<Env>, options: AppOptions, run: StreamedRun): Resp
         return;
       }
       run.log(line(run.key, result));
-      for (const piece of answerDeltas(result.answer)) await send(chunkBody(ids, { content: piece }));
+      const rest = result.answer.startsWith(streamed)
+        ? result.answer.slice(streamed.length)
+        : `\n\n${result.answer}`;
+      for (const piece of answerDeltas(rest)) await send(chunkBody(ids, { content: piece }));
       await send(chunkBody(ids, {}, finishReason(result), { rlm: summaryOf(result) }));
       await send({ ...chunkBody(ids, {}), choices: [], usage: usageOf(result) });
       await stream.writeSSE({ data: "[DONE]" });

@@ -57,6 +57,10 @@ export type RlmEvent = EventBase &
         /** True for the best-effort call made when turns ran out. */
         bestEffort: boolean;
       }
+    /** A piece of a model reply being generated, when replies stream (`streamReplies`). */
+    | { type: "reply-delta"; turn: number; text: string; bestEffort: boolean }
+    /** The request of this turn was retried: the pieces streamed for it so far are void. */
+    | { type: "reply-restart"; turn: number }
     | { type: "code-start"; turn: number; block: number; blocks: number; code: string }
     | { type: "code-result"; turn: number; block: number; code: string; result: ExecuteResult }
     | {
@@ -78,7 +82,15 @@ export type RlmEvent = EventBase &
         usage: Usage | undefined;
         durationMs: number;
         batch: { id: string; index: number; size: number } | undefined;
+        /** True when the sub-call cache answered it: nothing was sent, and `usage` is undefined. */
+        cached?: boolean;
       }
+    /**
+     * A piece of the run's answer, when replies stream: joined in order they make the `answer` event's
+     * text. They arrive while the reply streams when the reply is the answer (turns ran out), else in
+     * one piece just before `answer`. `reset` means the pieces before were wrong and this is all of it.
+     */
+    | { type: "answer-delta"; text: string; reset: boolean }
     | { type: "answer"; answer: string; submitted: boolean; source: AnswerSource }
     | { type: "warning"; message: string }
     /** A limit was reached: `max-tokens`, `max-cost`, `max-time` end the tree; `max-errors` ends one run. */
