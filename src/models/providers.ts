@@ -40,8 +40,9 @@ export const PROVIDERS: Readonly<Record<string, ProviderInfo>> = Object.freeze({
   gemini: {
     api: "gemini",
     baseURL: "https://generativelanguage.googleapis.com",
-    apiKeyEnv: "GEMINI_API_KEY",
-    apiKeyFallbackEnv: ["GOOGLE_API_KEY"],
+    // Google's SDK prefers GOOGLE_API_KEY when both are set; so does the engine.
+    apiKeyEnv: "GOOGLE_API_KEY",
+    apiKeyFallbackEnv: ["GEMINI_API_KEY"],
     baseURLEnv: "GEMINI_BASE_URL",
     local: false,
   },

@@ -17,6 +17,7 @@ import type {
   MessageCreateParamsNonStreaming,
   RawMessageStreamEvent,
 } from "@anthropic-ai/sdk/resources/messages";
+import { raceAbort } from "../../abort.ts";
 import { ModelCallError } from "../../errors.ts";
 import { cancelledCall, failedCall, timedOutCall, unreachableCall } from "../model-errors.ts";
 import type {
@@ -107,7 +108,8 @@ export class AnthropicModel implements Model {
       const call = onTextDelta
         ? this.#stream(client, params, onTextDelta, signal)
         : this.#create(client, params, signal);
-      return await abortable(call, signal, () => cancelledCall(this.name, signal?.reason));
+      // The SDK's wait between retries does not watch the signal; a cancelled run must not sit through it.
+      return await raceAbort(call, signal, () => cancelledCall(this.name, signal?.reason));
     } catch (error) {
       throw this.#translate(error, signal);
     }
@@ -286,26 +288,4 @@ function finishReasonOf(reason: string | null | undefined): string | undefined {
   if (reason === "end_turn" || reason === "stop_sequence") return "stop";
   if (reason === "max_tokens") return "length";
   return reason ?? undefined;
-}
-
-/**
- * Settles with `call`, or rejects at once when `signal` aborts: the SDK's wait between retries does not
- * watch the signal, and a cancelled run must not sit through it.
- */
-function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined, reason: () => Error): Promise<T> {
-  if (!signal) return call;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(reason());
-    signal.addEventListener("abort", onAbort, { once: true });
-    call.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
