@@ -26,8 +26,8 @@ import { raceAbort } from "../../abort.ts";
 import { CancelledError, ModelCallError, ModelConfigError } from "../../errors.ts";
 import { retryDelayMs } from "../http/retry.ts";
 import type { CallOptions, ChatMessage, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
-import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "../openai/openai-model.ts";
-import { costOf, type ModelPrice } from "../pricing.ts";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
+import { costOf } from "../pricing.ts";
 
 /** A language model object of any AI SDK specification version the adapter can call. */
 export type AiSdkLanguageModel = LanguageModelV4 | LanguageModelV3 | LanguageModelV2;
@@ -54,26 +54,13 @@ function providerOf(model: AiSdkLanguageModel): string {
   return String(model.provider).split(".")[0] || String(model.provider);
 }
 
-export interface AiSdkModelOptions {
+/** Retries, the time per attempt and the price, as every adapter takes them. */
+export interface AiSdkModelOptions extends Pick<AdapterOptions, "maxRetries" | "requestTimeoutMs" | "price"> {
   /**
    * The name shown in usage and traces, and the one code passes as `llm_query(..., model=...)`.
    * @default `provider/modelId` from the model (see `aiSdkModelName`)
    */
   name?: string;
-  /**
-   * Retries after the first attempt, for failures the provider marks retryable (429, 5xx, connection
-   * errors) and attempts that time out.
-   * @default 3
-   */
-  maxRetries?: number;
-  /**
-   * Time allowed for each attempt; attempts that time out are retried.
-   * @default 300000
-   * @unit milliseconds
-   */
-  requestTimeoutMs?: number;
-  /** Price used to compute the cost of each call; cost stays unknown without one. */
-  price?: ModelPrice;
 }
 
 /** The parts of an AI SDK failure the adapter reads: `APICallError` has them all. */

@@ -29,24 +29,10 @@ import type {
   ReasoningSettings,
   Usage,
 } from "../model.ts";
-import { costOf, type ModelPrice } from "../pricing.ts";
-import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "../openai/openai-model.ts";
+import { costOf } from "../pricing.ts";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
 
-export interface AnthropicModelOptions {
-  /** The `provider/model` name shown in usage and traces. */
-  name: string;
-  provider?: string;
-  /** The model id sent to the API, e.g. `claude-sonnet-4-5`. */
-  modelId: string;
-  /** API base URL without `/v1`, e.g. `https://api.anthropic.com`. */
-  baseURL: string;
-  apiKey: string;
-  /** @default 3 */
-  maxRetries?: number;
-  /** @default 300000 @unit milliseconds */
-  requestTimeoutMs?: number;
-  price?: ModelPrice;
-  fetch?: typeof fetch;
+export interface AnthropicModelOptions extends AdapterOptions {
   /** Extended thinking: a budget in tokens, or one derived from the effort. Off when absent. */
   reasoning?: ReasoningSettings;
   /** Cache breakpoints on multi-turn conversations. @default true */

@@ -41,28 +41,15 @@ import type {
   ReasoningSettings,
   Usage,
 } from "../model.ts";
-import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "../openai/openai-model.ts";
-import { costOf, type ModelPrice } from "../pricing.ts";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
+import { costOf } from "../pricing.ts";
 
-export interface GeminiModelOptions {
-  /** The `provider/model` name shown in usage and traces. */
-  name: string;
-  provider?: string;
-  /** The model id sent to the API, e.g. `gemini-2.5-flash`. */
-  modelId: string;
+export interface GeminiModelOptions extends AdapterOptions {
   /**
    * API base URL, e.g. `https://generativelanguage.googleapis.com`. A trailing `/v1beta` or `/v1` is
    * taken as the API version.
    */
   baseURL: string;
-  apiKey: string;
-  /** Retries after the first attempt. @default 3 */
-  maxRetries?: number;
-  /** Time allowed for each attempt (for a stream, between chunks). @default 300000 @unit milliseconds */
-  requestTimeoutMs?: number;
-  price?: ModelPrice;
-  /** Sends requests through this `fetch` (proxies, tests). */
-  fetch?: typeof fetch;
   /**
    * Thinking: `budgetTokens` is sent as the thinking budget; an effort alone becomes a budget on Gemini 2.5
    * and a thinking level on Gemini 3. The model's own default when absent. Gemini counts thinking tokens

@@ -18,35 +18,12 @@ import {
 import { retryDelayMs, shouldRetry } from "../http/retry.ts";
 import { SseParser } from "../http/sse.ts";
 import type { CallOptions, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
-import { costOf, type ModelPrice } from "../pricing.ts";
+import { costOf } from "../pricing.ts";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
 
-export interface OpenAIModelOptions {
-  /** The `provider/model` name shown in usage and traces. */
-  name: string;
-  /** The provider the name names (`openai`, `openrouter`, `ollama`...), for traces. */
-  provider?: string;
-  /** The model id sent to the API (the part after `provider/`). */
-  modelId: string;
-  /** API base URL, e.g. `http://localhost:11434/v1`. */
-  baseURL: string;
-  apiKey: string;
-  /**
-   * Retries after the first attempt, for 408, 409, 429, 5xx and connection failures.
-   * @default 3
-   */
-  maxRetries?: number;
-  /**
-   * Time allowed for each attempt; attempts that time out are retried.
-   * @default 300000
-   * @unit milliseconds
-   */
-  requestTimeoutMs?: number;
-  /** Price used when the provider does not report cost; cost stays unknown without either. */
-  price?: ModelPrice;
+export interface OpenAIModelOptions extends AdapterOptions {
   /** Extra JSON fields merged into every request body. */
   extraBody?: Record<string, unknown>;
-  /** Sends requests through this `fetch` instead of `node:http` (proxies, tests). */
-  fetch?: typeof fetch;
   /** Sent as `reasoning_effort`, for reasoning models (o-series, gpt-5). */
   reasoningEffort?: string;
   /**
@@ -57,9 +34,6 @@ export interface OpenAIModelOptions {
   /** Headers sent instead of `authorization: Bearer <apiKey>` (Azure's `api-key`). */
   authHeaders?: Record<string, string>;
 }
-
-export const DEFAULT_MAX_RETRIES = 3;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
 /** The usage fields providers report, OpenAI's and others'. */
 interface ReportedUsage {
