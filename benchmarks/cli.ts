@@ -10,6 +10,7 @@
  *   npm run bench:cli                          # 5 runs per row, 10 turns each
  *   npm run bench:cli -- --reps 3 --turns 20   # other sizes
  *   npm run bench:cli -- --cpu-prof DIR        # also write V8 CPU profiles of each CLI process to DIR
+ *   npm run bench:cli -- --provider anthropic  # the same runs through the Anthropic (or gemini) adapter
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
@@ -38,8 +39,13 @@ const { values } = parseArgs({
     "size-mb": { type: "string", default: "10" },
     mode: { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
+    provider: { type: "string", default: "openai" },
   },
 });
+/** The adapter under test: `openai` (no SDK), or `anthropic` / `gemini` (their SDKs, loaded lazily). */
+const provider = values.provider;
+if (provider !== "openai" && provider !== "anthropic" && provider !== "gemini")
+  throw new Error(`--provider must be openai, anthropic or gemini, got ${provider}`);
 const reps = Number(values.reps);
 const turns = Number(values.turns);
 const sizeMb = Number(values["size-mb"]);
@@ -162,9 +168,9 @@ async function runOnce(
     "--context",
     contextFile,
     "--model",
-    `openai/${MODEL}`,
+    `${provider}/${MODEL}`,
     "--base-url",
-    server.baseURL,
+    provider === "openai" ? server.baseURL : server.url,
     "--max-turns",
     String(turns + 5),
     "--quiet",
@@ -175,7 +181,14 @@ async function runOnce(
   );
   const started = performance.now();
   const child = spawn(process.execPath, args, {
-    env: { ...env, RLM_CACHE_DIR: cacheDir, RLM_LOG_DIR: logDir, RLM_KEEP_WARM: String(mode.keepWarm) },
+    env: {
+      ...env,
+      ANTHROPIC_API_KEY: "bench",
+      GOOGLE_API_KEY: "bench",
+      RLM_CACHE_DIR: cacheDir,
+      RLM_LOG_DIR: logDir,
+      RLM_KEEP_WARM: String(mode.keepWarm),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
