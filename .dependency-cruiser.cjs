@@ -10,17 +10,19 @@ const LAYERS = {
   base: [], // errors, abort, format-count, code-points: nothing but each other
   "context/": [],
   "models/": [],
+  // What shape a value must have (tool arguments, typed answers): Standard Schema or JSON Schema.
+  "schema/": [],
   "budget/": ["models/"],
   "sandbox/": ["context/"],
   "testing/": ["models/", "sandbox/"],
   "trace/": ["context/", "models/", "budget/", "sandbox/"],
-  "rlm/": ["context/", "models/", "budget/", "sandbox/", "trace/"],
+  "rlm/": ["context/", "models/", "budget/", "sandbox/", "trace/", "schema/"],
   // The HTTP server is a client of the engine like the CLI, and below it.
-  "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
-  "mcp/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
+  "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
+  "mcp/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
   // The AI SDK provider (`rlm/ai-sdk`) is a client of the engine like the server: nothing imports it.
-  "ai-sdk/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/"],
-  "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/"],
+  "ai-sdk/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
+  "index.ts": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "testing/", "schema/"],
   // The benchmark is a client of the engine: the public API (index.ts, testing/), plus trace/ and context/.
   "bench/": ["index.ts", "testing/", "trace/", "context/"],
   "cli/": [
@@ -30,6 +32,7 @@ const LAYERS = {
     "sandbox/",
     "trace/",
     "rlm/",
+    "schema/",
     "server/",
     "mcp/",
     "bench/",
