@@ -521,3 +521,43 @@ describe("a FINAL(...) written as text beside code", () => {
     assert.deepEqual([result.answer, result.turns, result.answerSource], ["18", 1, "final-var"]);
   });
 });
+
+describe("answerDetection", () => {
+  test("finalText: false makes a FINAL(...) in the reply prose: the run goes on until code submits", async () => {
+    const { root, rlm } = setup(
+      ["I think FINAL(Paris)\nFINAL(Paris)", repl('answer["content"] = "Paris"\nanswer["ready"] = True')],
+      [[submitted("Paris", "answer")]],
+      { answerDetection: { finalText: false } },
+    );
+    const result = await rlm.completion({ prompt: "Capital?", context: CONTEXT });
+    assert.deepEqual([result.answer, result.turns, result.answerSource], ["Paris", 2, "answer-dict"]);
+    assert.match(lastMessage(root, 1), /no ```repl block and did not submit an answer/);
+  });
+
+  test("a pattern of the caller's answers like FINAL, its capture group the answer, and not beside code", async () => {
+    const pattern = /^ANSWER:\s*(.+)$/gm;
+    const { root, sandboxes, rlm } = setup(
+      [`${repl("print(len(context))")}\nANSWER: 999`, "Counted.\nANSWER: 18 characters"],
+      [[{ stdout: "18\n" }]],
+      { answerDetection: { patterns: [pattern] } },
+    );
+    const result = await rlm.completion({ prompt: "How long?", context: CONTEXT });
+    assert.deepEqual([result.answer, result.turns, result.answerSource], ["18 characters", 2, "pattern"]);
+    assert.equal(sandboxes[0]?.executed.length, 1);
+    assert.match(lastMessage(root, 1), /also gave an answer as text\. It was not taken/);
+    // A second run with the same (global) RegExp still finds the answer from the reply's start.
+    const again = setup(["ANSWER: yes"], [[]], { answerDetection: { patterns: [pattern] } });
+    assert.equal((await again.rlm.completion({ prompt: "q", context: CONTEXT })).answer, "yes");
+  });
+
+  test("a malformed answerDetection is refused naming the field", () => {
+    assert.throws(
+      () => setup([], [], { answerDetection: { patterns: ["ANSWER:"] as never } }),
+      /answerDetection\.patterns/,
+    );
+    assert.throws(
+      () => setup([], [], { answerDetection: { finalText: "no" as never } }),
+      /answerDetection\.finalText/,
+    );
+  });
+});

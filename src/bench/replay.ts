@@ -90,6 +90,9 @@ export async function replayRecording(options: ReplayOptions): Promise<ReplayRes
     cacheDir: options.cacheDir,
     // Every recorded sub-call is served as recorded, answered from the cache or not when it ran.
     cacheSubcalls: false,
+    // The recorded replies are served whatever the conversation's size, so a run that was compacted
+    // replays without its summary calls: the same cells run and print the same output.
+    compactAt: false,
   });
 
   let result: RlmResult;

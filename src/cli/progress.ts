@@ -105,6 +105,13 @@ export class Progress {
       case "warning":
         this.#line(`warning: ${event.message}`);
         return;
+      case "compaction":
+        this.#addUsage(event.usage);
+        this.#line(
+          `${this.#prefix(event.depth)}compacted turns ${event.compactedTurns[0]}-${event.compactedTurns[1]} to fit the ` +
+            `${formatTokens(event.window)}-token window (about ${formatTokens(event.tokensBefore)} → ${formatTokens(event.tokensAfter)} tokens)`,
+        );
+        return;
       case "answer":
         if (event.depth === 0)
           this.#line(

@@ -22,6 +22,8 @@ export interface Dialect {
   functions(settings: { subModelPromptChars: number; recursive: boolean; subcalls: boolean }): string;
   /** What else the guest offers and what it does not. */
   environment: string;
+  /** The call that lists the variables code has defined. */
+  showVars: string;
 }
 
 const n = formatCount;
@@ -31,6 +33,7 @@ export const PYTHON: Dialect = {
   name: "Python",
   tag: "repl",
   runnableTags: ["repl"],
+  showVars: "SHOW_VARS()",
   exploreExample: "print(type(context), len(context))\nprint(context[:2000])",
   submitExample:
     'answer["content"] = final_text   # the complete answer, as a string\nanswer["ready"] = True',
@@ -59,6 +62,7 @@ export const JAVASCRIPT: Dialect = {
   name: "JavaScript",
   tag: "js",
   runnableTags: ["js", "javascript", "repl"],
+  showVars: "SHOW_VARS()",
   exploreExample: "print(typeof context, context.length)\nprint(context.slice(0, 2000))",
   submitExample: "answer.content = finalText  // the complete answer, as a string\nanswer.ready = true",
   submitHint: "submit with answer.content = ... then answer.ready = true",

@@ -5,6 +5,7 @@ import { contextWindowTable, type ContextWindowTable } from "../models/context-w
 import { InvalidOptionError, ModelConfigError } from "../errors.ts";
 import { isAiSdkLanguageModel } from "../models/ai-sdk/ai-sdk-model.ts";
 import type { Model, ReasoningSettings } from "../models/model.ts";
+import type { AnswerDetection } from "./parse-reply.ts";
 import type { PricingTable } from "../models/pricing.ts";
 import type { ModelSpec } from "../models/resolve-model.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
@@ -94,6 +95,12 @@ export interface RlmOptions {
    */
   maxConsecutiveErrors?: number;
   /**
+   * With a `schema` (`completion({ schema })`), how many times a submitted answer that fails it is fed
+   * back to the model, with what is wrong, before the run ends with `stopReason: "invalid-answer"`.
+   * @default 2
+   */
+  schemaRetries?: number;
+  /**
    * Tokens a single reply may generate, sent as `max_completion_tokens`.
    * @default the provider's default; 16384 when `maxTokens` or `maxCostUsd` is set, so each call's
    * worst case is known before it is sent
@@ -112,6 +119,23 @@ export interface RlmOptions {
    * model's window raises in the REPL, naming both, before anything is sent.
    */
   contextWindows?: Readonly<Record<string, number>>;
+  /**
+   * Compaction: when a run's conversation is estimated (4 characters a token) to fill this fraction of
+   * its model's context window, the turns before the last two are summarised by the model and replaced
+   * by the summary; the REPL keeps every variable. Runs whose model's window is unknown (not in the
+   * table nor in `contextWindows`) are never compacted. `false` turns it off.
+   * @default 0.8
+   */
+  compactAt?: number | false;
+  /**
+   * Which answers written as reply text (outside code) count, besides code's `answer["ready"] = True`:
+   * `finalText` (default true) takes `FINAL(...)` / `FINAL_VAR(...)` at the start of a line, as the
+   * paper's prompts and RLM-trained models write them; `false` makes them ordinary prose. `patterns`
+   * adds your own forms: the first capture group of the first match is the answer, e.g.
+   * `{ patterns: [/^ANSWER:\s*(.+)$/m] }`. Either way, an answer written beside code in the same reply
+   * is not taken: the code runs first and the model answers on a later turn.
+   */
+  answerDetection?: AnswerDetection;
   /**
    * How hard reasoning models think, keyed by `provider/model`, with `"*"` for every other model:
    * `{ "*": { effort: "low" }, "anthropic/claude-opus-4-5": { budgetTokens: 16000 } }`. Sent as
@@ -226,6 +250,8 @@ export interface RlmOptions {
 /** Every default, in one table: `resolveOptions` applies them and the CLI help prints them. */
 export const DEFAULTS = Object.freeze({
   maxTurns: 30,
+  schemaRetries: 2,
+  compactAt: 0.8 as number | false,
   maxDepth: 1,
   cellTimeoutMs: 120_000,
   maxOutputChars: 20_000,
@@ -263,10 +289,13 @@ export interface ResolvedOptions {
   maxSubcalls: number | undefined;
   maxTimeMs: number | undefined;
   maxConsecutiveErrors: number | undefined;
+  schemaRetries: number;
   maxOutputTokens: number | undefined;
   maxConcurrentChildren: number;
   pricing: PricingTable | undefined;
   contextWindows: ContextWindowTable;
+  compactAt: number | false;
+  answerDetection: AnswerDetection;
   reasoning: Readonly<Record<string, ReasoningSettings>> | undefined;
   promptCaching: boolean;
   subModelPromptChars: number;
@@ -335,6 +364,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     maxSubcalls: optionalInteger("maxSubcalls", options.maxSubcalls, 0),
     maxTimeMs: optionalInteger("maxTimeMs", options.maxTimeMs, 1),
     maxConsecutiveErrors: optionalInteger("maxConsecutiveErrors", options.maxConsecutiveErrors, 1),
+    schemaRetries: integer("schemaRetries", options.schemaRetries, DEFAULTS.schemaRetries, 0),
     maxOutputTokens: optionalInteger("maxOutputTokens", options.maxOutputTokens, 1),
     maxConcurrentChildren: integer(
       "maxConcurrentChildren",
@@ -344,6 +374,8 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     ),
     pricing: options.pricing,
     contextWindows: contextWindowTable(windows(options.contextWindows)),
+    compactAt: compactionThreshold(options.compactAt),
+    answerDetection: answerDetection(options.answerDetection),
     reasoning: reasoningTable(options.reasoning),
     promptCaching: boolean("promptCaching", options.promptCaching, true),
     subModelPromptChars: integer(
@@ -434,6 +466,34 @@ function windows(value: unknown): ContextWindowTable | undefined {
     );
   for (const [name, tokens] of Object.entries(value)) integer(`contextWindows["${name}"]`, tokens, 1, 1);
   return value as ContextWindowTable;
+}
+
+function answerDetection(value: unknown): AnswerDetection {
+  if (value === undefined) return {};
+  const shape = "{ finalText?: boolean, patterns?: RegExp[] }";
+  if (typeof value !== "object" || value === null) throw new InvalidOptionError("answerDetection", value, shape);
+  const { finalText, patterns } = value as AnswerDetection;
+  if (finalText !== undefined && typeof finalText !== "boolean")
+    throw new InvalidOptionError("answerDetection.finalText", finalText, "true or false");
+  if (patterns !== undefined && (!Array.isArray(patterns) || !patterns.every((p) => p instanceof RegExp)))
+    throw new InvalidOptionError(
+      "answerDetection.patterns",
+      patterns,
+      "an array of regular expressions, each with a capture group for the answer, e.g. [/^ANSWER:\\s*(.+)$/m]",
+    );
+  return value as AnswerDetection;
+}
+
+function compactionThreshold(value: unknown): number | false {
+  if (value === undefined) return DEFAULTS.compactAt;
+  if (value === false) return false;
+  if (typeof value !== "number" || !(value > 0 && value <= 1))
+    throw new InvalidOptionError(
+      "compactAt",
+      value,
+      "a fraction of the context window above 0 and at most 1, or false",
+    );
+  return value;
 }
 
 const EFFORTS: readonly string[] = ["minimal", "low", "medium", "high"];

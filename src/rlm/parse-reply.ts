@@ -3,8 +3,8 @@
  */
 
 export type FinalForm =
-  /** `FINAL(text)`: the text is the answer. */
-  | { kind: "final"; text: string }
+  /** `FINAL(text)`, or a match of one of the caller's `patterns`: the text is the answer. */
+  | { kind: "final"; text: string; via?: "pattern" }
   /** `FINAL_VAR(name)`: the REPL variable (or expression) holds the answer. */
   | { kind: "final-var"; expression: string };
 
@@ -22,8 +22,20 @@ export interface ParsedReply {
 /** A fence at the start of a line, with its indentation and tag. */
 const FENCE = /^([ \t]*)```([\w+-]*)[ \t]*$/;
 
+/** Which answers written as reply text count (`answerDetection`). */
+export interface AnswerDetection {
+  /** `FINAL(...)` and `FINAL_VAR(...)` at the start of a line. @default true */
+  finalText?: boolean;
+  /** The caller's own forms: the first capture group of the first match is the answer. */
+  patterns?: readonly RegExp[];
+}
+
 /** Reads a reply; blocks tagged with one of `tags` (compared case-insensitively) are code to run. */
-export function parseReply(text: string, tags: readonly string[] = ["repl"]): ParsedReply {
+export function parseReply(
+  text: string,
+  tags: readonly string[] = ["repl"],
+  detection: AnswerDetection = {},
+): ParsedReply {
   const lines = text.split(/\r?\n/);
   const code: string[] = [];
   const otherTags: string[] = [];
@@ -48,7 +60,20 @@ export function parseReply(text: string, tags: readonly string[] = ["repl"]): Pa
     else if (blockTag !== "") otherTags.push(blockTag);
     i = end;
   }
-  return { code, final: findFinal(outside.join("\n")), unclosedBlock, otherTags };
+  const prose = outside.join("\n");
+  const final = (detection.finalText ?? true) ? findFinal(prose) : undefined;
+  return { code, final: final ?? findPattern(prose, detection.patterns), unclosedBlock, otherTags };
+}
+
+function findPattern(text: string, patterns: readonly RegExp[] | undefined): FinalForm | undefined {
+  for (const pattern of patterns ?? []) {
+    const match = pattern.exec(text);
+    // A global or sticky pattern keeps its place between calls; every reply is read from its start.
+    pattern.lastIndex = 0;
+    const answer = match?.[1] ?? match?.[0];
+    if (answer !== undefined && answer.trim() !== "") return { kind: "final", text: answer.trim(), via: "pattern" };
+  }
+  return undefined;
 }
 
 function dedent(body: string[], indent: string): string[] {

@@ -13,6 +13,8 @@ import type { ExecuteResult, Sandbox, SubmitForm } from "../sandbox/sandbox.ts";
 import type { RlmEventInput } from "../trace/events.ts";
 import { AnswerStream } from "./answer-stream.ts";
 import { callModel } from "./call-model.ts";
+import { compactedFirstMessage, estimateTokens, planCompaction, summaryRequest } from "./compaction.ts";
+import { findByModel } from "../models/pricing.ts";
 import { dialectFor, type Dialect } from "./dialects.ts";
 import { createHostCallHandler, type ChildRequest } from "./host-calls.ts";
 import { parseReply, type FinalForm } from "./parse-reply.ts";
@@ -31,6 +33,10 @@ import type { RunTree } from "./run-tree.ts";
 /** Fed back when a reply holds both code and a FINAL(...) written as text. */
 const FINAL_BESIDE_CODE =
   "[Your reply also wrote FINAL(...) as text. It was not taken as the answer: it was written before the code above ran. Read the output above, then give the answer in a later reply.]";
+
+/** Fed back when a reply holds both code and an answer in one of the caller's `answerDetection.patterns`. */
+const ANSWER_BESIDE_CODE =
+  "[Your reply also gave an answer as text. It was not taken: it was written before the code above ran. Read the output above, then give the answer in a later reply.]";
 
 /** A child's prompt longer than this stays only in its context; its question points there. */
 const CHILD_QUESTION_MAX_CHARS = 4000;
@@ -98,6 +104,13 @@ class Run {
   #children = 0;
   /** Messages already reported in a `model-reply` event; later ones are that event's `prompt`. */
   #reported = 0;
+  /** The next `model-reply` reports the whole conversation: a compaction rewrote it. */
+  #promptRewritten = false;
+  /** The first user message as it was before any compaction added a summary to it. */
+  #firstMessage = "";
+  /** The latest compaction's summary, and the last turn it covers. */
+  #summary: string | undefined;
+  #compactedThrough = 0;
 
   constructor(tree: RunTree, request: RunRequest) {
     this.#tree = tree;
@@ -124,6 +137,7 @@ class Run {
       { role: "system", content: system },
       { role: "user", content: firstMessage(description, request.prompt, this.#dialect) },
     ];
+    this.#firstMessage = this.#messages[1]?.content ?? "";
     this.#description = description;
   }
 
@@ -207,9 +221,10 @@ class Run {
   async #turn(turn: number): Promise<void> {
     const { options } = this.#tree;
     this.#emit({ type: "turn-start", turn, maxTurns: options.maxTurns });
+    await this.#compactIfNeeded(turn);
     const reply = await this.#callModel(turn, false);
     this.#messages.push({ role: "assistant", content: reply.text });
-    const parsed = parseReply(reply.text, this.#dialect.runnableTags);
+    const parsed = parseReply(reply.text, this.#dialect.runnableTags, this.#tree.options.answerDetection);
     const outputs: string[] = [];
     let skipped = 0;
     let cleanBlocks = 0;
@@ -231,7 +246,8 @@ class Run {
       // A FINAL(text) beside code was written before the code ran: models that do this invent the
       // output and answer from it, so the code's real output goes back instead (FINAL_VAR names a
       // variable the code may just have set, so it still submits).
-      if (parsed.final.kind === "final" && parsed.code.length > 0) outputs.push(FINAL_BESIDE_CODE);
+      if (parsed.final.kind === "final" && parsed.code.length > 0)
+        outputs.push(parsed.final.via === "pattern" ? ANSWER_BESIDE_CODE : FINAL_BESIDE_CODE);
       else await this.#acceptFinal(parsed.final, outputs);
     }
     if (this.#submitted) return;
@@ -245,7 +261,7 @@ class Run {
 
   async #acceptFinal(final: FinalForm, outputs: string[]): Promise<void> {
     if (final.kind === "final") {
-      this.#accept(final.text, "final");
+      this.#accept(final.text, final.via === "pattern" ? "pattern" : "final");
       return;
     }
     // FINAL_VAR(name) written as text: let the REPL's own FINAL_VAR resolve it, so both forms agree.
@@ -331,11 +347,66 @@ class Run {
       ...streaming,
     });
     const record = { text: response.text, usage: response.usage, durationMs: performance.now() - started };
-    const prompt = this.#messages.slice(this.#reported);
+    const prompt = this.#messages.slice(this.#promptRewritten ? 0 : this.#reported);
     // The reply is about to join the history; it is reported as `text`, not again as a prompt.
     this.#reported = this.#messages.length + 1;
-    this.#emit({ type: "model-reply", turn, model: model.name, prompt, ...record, bestEffort });
+    const rewritten = this.#promptRewritten ? { promptRewritten: true } : {};
+    this.#promptRewritten = false;
+    this.#emit({ type: "model-reply", turn, model: model.name, prompt, ...record, bestEffort, ...rewritten });
     return record;
+  }
+
+  /**
+   * Before a turn's request: when the conversation has grown past `compactAt` of the model's window,
+   * the turns before the last few are summarised by the model and replaced by the summary.
+   */
+  async #compactIfNeeded(turn: number): Promise<void> {
+    const { compactAt, contextWindows } = this.#tree.options;
+    const model = this.#request.model;
+    const window = findByModel(contextWindows, model.name);
+    if (compactAt === false || window === undefined) return;
+    const tokensBefore = estimateTokens(this.#messages);
+    if (tokensBefore < window * compactAt) return;
+    const plan = planCompaction(this.#messages);
+    if (!plan) return;
+    const started = performance.now();
+    const firstTurn = this.#compactedThrough + 1;
+    const throughTurn = firstTurn - 1 + plan.summarised.filter((m) => m.role === "assistant").length;
+    const response = await callModel(this.#tree, {
+      model,
+      messages: summaryRequest(this.#request.prompt, this.#summary, plan.summarised, firstTurn),
+      depth: this.#request.depth,
+      ledger: this.#request.ledger,
+      signal: this.#signal,
+    });
+    this.#summary = response.text;
+    this.#compactedThrough = throughTurn;
+    const [system] = this.#messages;
+    const first = compactedFirstMessage(
+      this.#firstMessage,
+      response.text,
+      throughTurn,
+      this.#dialect.showVars,
+    );
+    this.#messages.splice(
+      0,
+      this.#messages.length,
+      system as ChatMessage,
+      { role: "user", content: first },
+      ...plan.kept,
+    );
+    this.#promptRewritten = true;
+    this.#emit({
+      type: "compaction",
+      turn,
+      compactedTurns: [firstTurn, throughTurn],
+      summary: response.text,
+      tokensBefore,
+      tokensAfter: estimateTokens(this.#messages),
+      window,
+      usage: response.usage,
+      durationMs: performance.now() - started,
+    });
   }
 
   /** Turns ran out: ask once more for the best answer, marked as not submitted. */
@@ -344,7 +415,7 @@ class Run {
     this.#messages.push({ role: "user", content: bestEffortRequest(this.#request.prompt) });
     const answer = new AnswerStream();
     const reply = await this.#callModel(this.#turns + 1, true, answer);
-    const parsed = parseReply(reply.text, this.#dialect.runnableTags);
+    const parsed = parseReply(reply.text, this.#dialect.runnableTags, this.#tree.options.answerDetection);
     this.#answer = parsed.final?.kind === "final" ? parsed.final.text : reply.text.trim();
     this.#source = "best-effort";
     const last = this.#tree.streamReplies ? answer.finish(this.#answer) : undefined;

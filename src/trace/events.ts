@@ -56,6 +56,25 @@ export type RlmEvent = EventBase &
         durationMs: number;
         /** True for the best-effort call made when turns ran out. */
         bestEffort: boolean;
+        /** A compaction rewrote the conversation: `prompt` is all of it, not only what is new. */
+        promptRewritten?: boolean;
+      }
+    /** Older turns were summarised to fit the model's window (`compactAt`); the REPL kept its state. */
+    | {
+        type: "compaction";
+        /** The turn whose request comes next. */
+        turn: number;
+        /** The first and last turn the summary replaces. */
+        compactedTurns: [number, number];
+        summary: string;
+        /** The conversation's estimated size before and after (4 characters a token). */
+        tokensBefore: number;
+        tokensAfter: number;
+        /** The model's context window in tokens. */
+        window: number;
+        /** Usage of the summary call. */
+        usage: Usage;
+        durationMs: number;
       }
     /** A piece of a model reply being generated, when replies stream (`streamReplies`). */
     | { type: "reply-delta"; turn: number; text: string; bestEffort: boolean }
@@ -91,7 +110,27 @@ export type RlmEvent = EventBase &
      * one piece just before `answer`. `reset` means the pieces before were wrong and this is all of it.
      */
     | { type: "answer-delta"; text: string; reset: boolean }
-    | { type: "answer"; answer: string; submitted: boolean; source: AnswerSource }
+    /**
+     * The run's answer. With a `schema`, `value` is the answer as the schema returned it when it
+     * passed (`answer` is then its JSON); absent without a schema.
+     */
+    | { type: "answer"; answer: string; submitted: boolean; source: AnswerSource; value?: unknown }
+    /**
+     * A submitted answer failed the run's `schema`: it was not accepted, and `issues` go back to the
+     * model with the schema (unless `retriesLeft` was 0 and the run ends with `invalid-answer`).
+     */
+    | {
+        type: "answer-rejected";
+        turn: number;
+        /** What was submitted: JSON text, or the text as given when it was not JSON. */
+        answer: string;
+        issues: string[];
+        /** 1 for the run's first rejected answer, 2 for the second... */
+        attempt: number;
+        /** Rejections the model may still have fixed; negative when this one ended the run. */
+        retriesLeft: number;
+        source: AnswerSource;
+      }
     | { type: "warning"; message: string }
     /** A limit was reached: `max-tokens`, `max-cost`, `max-time` end the tree; `max-errors` ends one run. */
     | {

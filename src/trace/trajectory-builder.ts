@@ -4,7 +4,7 @@
  * so a new capability adds an event and its fold here, nothing else.
  */
 import type { RlmEvent } from "./events.ts";
-import type { SubcallRecord, Trajectory } from "./trajectory.ts";
+import type { CompactionRecord, SubcallRecord, Trajectory } from "./trajectory.ts";
 
 interface RunState {
   trajectory: Trajectory;
@@ -12,6 +12,8 @@ interface RunState {
   pending: SubcallRecord[];
   /** Every sub-call of the run by id, so a child's `run-start` finds the call that spawned it. */
   calls: Map<string, SubcallRecord>;
+  /** A compaction made before the next turn's request, recorded on that turn. */
+  compaction?: CompactionRecord;
 }
 
 export class TrajectoryBuilder {
@@ -82,11 +84,25 @@ export class TrajectoryBuilder {
           durationMs: event.durationMs,
           prompt: event.prompt,
           at: event.time,
+          ...(event.promptRewritten ? { promptRewritten: true } : {}),
         };
+        const compaction = run.compaction ? { compaction: run.compaction } : {};
+        run.compaction = undefined;
         if (event.bestEffort) t.finalReply = reply;
-        else t.turns.push({ turn: event.turn, reply, blocks: [] });
+        else t.turns.push({ turn: event.turn, reply, blocks: [], ...compaction });
         return;
       }
+      case "compaction":
+        run.compaction = {
+          compactedTurns: event.compactedTurns,
+          summary: event.summary,
+          tokensBefore: event.tokensBefore,
+          tokensAfter: event.tokensAfter,
+          window: event.window,
+          usage: event.usage,
+          durationMs: event.durationMs,
+        };
+        return;
       case "code-start":
         run.pending = [];
         return;
@@ -130,7 +146,21 @@ export class TrajectoryBuilder {
       }
       case "answer":
         t.answer = { text: event.answer, submitted: event.submitted, source: event.source };
+        if (event.value !== undefined) t.answer.value = event.value;
         return;
+      case "answer-rejected": {
+        const turn = t.turns.at(-1);
+        if (!turn) return;
+        (turn.rejectedAnswers ??= []).push({
+          answer: event.answer,
+          issues: event.issues,
+          attempt: event.attempt,
+          retriesLeft: event.retriesLeft,
+          source: event.source,
+          at: event.time,
+        });
+        return;
+      }
       case "run-end":
         t.usage = event.usage.total;
         t.end = {

@@ -24,6 +24,7 @@ import { readTrajectoryLines, type IterationLine, type MetadataLine } from "./tr
 export type {
   BlockResultLine,
   ChildLine,
+  CompactionLine,
   IterationLine,
   MessageLine,
   MetadataLine,

@@ -150,6 +150,19 @@ function summariseValue(value: unknown): v.InferOutput<typeof LocalSummarySchema
 /** A sub-call's prompt in the reference implementation's files may be a list of messages. */
 const PromptMessageSchema = looseObject({ role: v.string(), content: v.unknown() });
 
+/** A compaction made before an iteration's request: the turns it replaced and the summary. */
+export const CompactionLineSchema = looseObject({
+  compacted_turns: v.tuple([v.number(), v.number()]),
+  summary: v.string(),
+  tokens_before: v.number(),
+  tokens_after: v.number(),
+  window: v.number(),
+  usage: UsageLineSchema,
+  /** @unit seconds */
+  duration: v.number(),
+});
+export type CompactionLine = v.InferOutput<typeof CompactionLineSchema>;
+
 export const RunEndLineSchema = looseObject({
   stop_reason: v.string(),
   stop_detail: v.nullable(v.string()),
@@ -295,6 +308,8 @@ export const IterationLineSchema = looseObject({
   })),
   /** The last call, asking for a best answer because turns ran out. */
   best_effort: v.optional(v.boolean(), false),
+  /** Older turns were summarised before this iteration's request (ours only). */
+  compaction: v.optional(CompactionLineSchema),
   /** How the run ended, on its last line once it has; absent while it runs, or if it was killed. */
   run_end: v.optional(RunEndLineSchema),
 });

@@ -18,13 +18,20 @@ import {
   MAX_TRACE_PROMPT_CHARS,
   TRAJECTORY_FORMAT,
   type ChildLine,
+  type CompactionLine,
   type IterationLine,
   type MetadataLine,
   type RlmCallLine,
   type RunEndLine,
   type UsageLine,
 } from "./trajectory-file.ts";
-import type { BlockRecord, ModelCallRecord, SubcallRecord, Trajectory } from "./trajectory.ts";
+import type {
+  BlockRecord,
+  CompactionRecord,
+  ModelCallRecord,
+  SubcallRecord,
+  Trajectory,
+} from "./trajectory.ts";
 
 export interface TrajectoryWriterOptions {
   /** Folder for the files; created if missing. */
@@ -140,9 +147,17 @@ export class TrajectoryWriter {
     const dir = dirname(this.#paths.get(t.runId) ?? this.#dir);
     const turn = t.turns[index];
     const line = turn
-      ? iterationLine(t, index, turn.reply, turn.blocks, false, (call) => this.#childLine(call, dir))
+      ? iterationLine(
+          t,
+          index,
+          turn.reply,
+          turn.blocks,
+          false,
+          (call) => this.#childLine(call, dir),
+          turn.compaction,
+        )
       : t.finalReply && index === t.turns.length
-        ? iterationLine(t, index, t.finalReply, [], true, (call) => this.#childLine(call, dir))
+        ? iterationLine(t, index, t.finalReply, [], true, (call) => this.#childLine(call, dir), undefined)
         : emptyIteration(t);
     if (index >= lines - 1) {
       line.final_answer = t.answer?.text ?? null;
@@ -199,6 +214,7 @@ function iterationLine(
   blocks: readonly BlockRecord[],
   bestEffort: boolean,
   childLine: (call: SubcallRecord) => ChildLine | null,
+  compaction: CompactionRecord | undefined,
 ): IterationLine {
   const started = reply.at - reply.durationMs;
   const finished = blocks.at(-1)?.endedAt ?? reply.at;
@@ -209,7 +225,7 @@ function iterationLine(
     run_id: t.runId,
     depth: t.depth,
     prompt: reply.prompt.map((m) => ({ role: m.role, content: m.content })),
-    prompt_is_delta: index > 0,
+    prompt_is_delta: index > 0 && reply.promptRewritten !== true,
     response: reply.text,
     code_blocks: blocks.map((block) => ({
       code: block.code,
@@ -233,6 +249,7 @@ function iterationLine(
     completion_tokens: reply.usage.outputTokens ?? null,
     usage: usageLine(reply.usage),
     best_effort: bestEffort,
+    ...(compaction ? { compaction: compactionLine(compaction) } : {}),
   };
 }
 
@@ -264,6 +281,18 @@ function runEndLine(t: Trajectory): RunEndLine | undefined {
       abandoned_calls: usage?.abandonedCalls ?? 0,
       saved_calls: usage?.savedCalls ?? 0,
     },
+  };
+}
+
+function compactionLine(c: CompactionRecord): CompactionLine {
+  return {
+    compacted_turns: c.compactedTurns,
+    summary: c.summary,
+    tokens_before: c.tokensBefore,
+    tokens_after: c.tokensAfter,
+    window: c.window,
+    usage: usageLine(c.usage),
+    duration: c.durationMs / 1000,
   };
 }
 

@@ -14,18 +14,29 @@ import type { ExecuteResult } from "../sandbox/sandbox.ts";
  * - `cancelled`: the caller's signal aborted.
  * - `max-tokens`, `max-cost`, `max-time`: a limit of the run tree was reached.
  * - `max-errors`: `maxConsecutiveErrors` turns in a row produced nothing but errors.
- * Except for `answered` and `max-turns`, the answer is what the model had drafted in
+ * - `invalid-answer`: with a `schema`, the submitted answer failed it once more than `schemaRetries`
+ *   allows; the answer is the last one submitted.
+ * Except for `answered`, `max-turns` and `invalid-answer`, the answer is what the model had drafted in
  * `answer["content"]`, or empty.
  */
 export type StopReason =
-  "answered" | "max-turns" | "cancelled" | "max-tokens" | "max-cost" | "max-time" | "max-errors";
+  | "answered"
+  | "max-turns"
+  | "cancelled"
+  | "max-tokens"
+  | "max-cost"
+  | "max-time"
+  | "max-errors"
+  | "invalid-answer";
 
 /**
  * How the answer was produced: `answer-dict` (`answer["ready"] = True`), `final` (`FINAL(...)`, in code
  * or as text in the reply), `final-var` (`FINAL_VAR(...)`, in code or as text), `best-effort` (a last
- * model call once a limit stopped the run), `draft` (`answer["content"]` as set, without `ready`).
+ * model call once a limit stopped the run), `draft` (`answer["content"]` as set, without `ready`),
+ * `pattern` (reply text matching one of the caller's `answerDetection.patterns`).
  */
-export type AnswerSource = "answer-dict" | "final" | "final-var" | "best-effort" | "draft" | "none";
+export type AnswerSource =
+  "answer-dict" | "final" | "final-var" | "pattern" | "best-effort" | "draft" | "none";
 
 /** The settings a run ran under, as a replay needs them. */
 export interface RunSettings {
@@ -59,8 +70,11 @@ export interface Trajectory {
   turns: TurnRecord[];
   /** The best-effort reply asked for when turns ran out. */
   finalReply: ModelCallRecord | undefined;
-  /** The answer, once one was given (submitted, best effort or draft). */
-  answer: { text: string; submitted: boolean; source: AnswerSource } | undefined;
+  /**
+   * The answer, once one was given (submitted, best effort or draft). With a `schema`, `value` is the
+   * answer as the schema returned it, when it passed; `text` is then its JSON.
+   */
+  answer: { text: string; submitted: boolean; source: AnswerSource; value?: unknown } | undefined;
   /** Usage of this run and everything beneath it, set when the run ends. */
   usage: UsageTotals | undefined;
   /** How the run ended; undefined while it runs (or in a file of a run that was killed). */
@@ -88,12 +102,49 @@ export interface ModelCallRecord {
   prompt: ChatMessage[];
   /** `Date.now()` when the reply arrived. @unit milliseconds */
   at: number;
+  /** A compaction rewrote the conversation before this request: `prompt` is all of it. */
+  promptRewritten?: boolean;
 }
 
 export interface TurnRecord {
   turn: number;
   reply: ModelCallRecord;
   blocks: BlockRecord[];
+  /** The compaction made just before this turn's request, if any. */
+  compaction?: CompactionRecord;
+  /** Answers submitted this turn that failed the run's `schema`, in order (absent when none did). */
+  rejectedAnswers?: RejectedAnswerRecord[];
+}
+
+/** A submitted answer that failed the run's `schema` and was fed back to the model to fix. */
+export interface RejectedAnswerRecord {
+  /** What was submitted: JSON text, or the text as given when it was not JSON. */
+  answer: string;
+  /** What the schema found wrong, one line each. */
+  issues: string[];
+  /** 1 for the run's first rejected answer, 2 for the second... */
+  attempt: number;
+  /** Rejections the model may still have fixed before the run ends with `invalid-answer`. */
+  retriesLeft: number;
+  source: AnswerSource;
+  /** `Date.now()` when it was rejected. @unit milliseconds */
+  at: number;
+}
+
+/** Older turns summarised to fit the model's window; the REPL kept its state. */
+export interface CompactionRecord {
+  /** The first and last turn the summary replaces. */
+  compactedTurns: [number, number];
+  summary: string;
+  /** Estimated size of the conversation (4 characters a token) before and after. */
+  tokensBefore: number;
+  tokensAfter: number;
+  /** The model's context window in tokens. */
+  window: number;
+  /** Usage of the summary call. */
+  usage: Usage;
+  /** @unit milliseconds */
+  durationMs: number;
 }
 
 export interface BlockRecord {

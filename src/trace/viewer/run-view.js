@@ -133,9 +133,11 @@ function renderTurn(iteration) {
         h("span", { class: "cost" }, formatCost(iteration.totals)),
       ),
       iteration.best_effort ? badge("best effort", "warn") : null,
+      iteration.compaction ? badge("compacted", "warn") : null,
       iteration.final_answer !== null ? badge("final answer", "good") : null,
     ),
-    renderPrompt(iteration.prompt),
+    iteration.compaction ? renderCompaction(iteration.compaction) : null,
+    renderPrompt(iteration.prompt, iteration.prompt_is_delta),
     h("div", { class: "label" }, "Model reply"),
     renderReply(iteration.response, iteration.code_blocks.length),
     iteration.code_blocks.map((block, index) => renderBlock(block, index)),
@@ -150,7 +152,22 @@ function renderTurn(iteration) {
   );
 }
 
-function renderPrompt(messages) {
+/** Older turns summarised before this turn's request: which, by how much, and the summary itself. */
+function renderCompaction(c) {
+  const [first, last] = c.compacted_turns;
+  return h(
+    "details",
+    { class: "compaction", "data-testid": "compaction" },
+    h(
+      "summary",
+      {},
+      `Turns ${first}-${last} compacted to fit the ${formatTokens(c.window)}-token window: about ${formatTokens(c.tokens_before)} → ${formatTokens(c.tokens_after)} tokens, ${formatSeconds(c.duration)}`,
+    ),
+    pre(c.summary),
+  );
+}
+
+function renderPrompt(messages, isDelta = true) {
   if (messages.length === 0) return null;
   const chars = messages.reduce((n, message) => n + message.content.length, 0);
   return h(
@@ -159,7 +176,7 @@ function renderPrompt(messages) {
     h(
       "summary",
       {},
-      `Prompt: ${messages.length} new message(s) (${messages.map((m) => m.role).join(", ")}) · ${formatTokens(chars)} chars`,
+      `Prompt: ${messages.length} ${isDelta ? "new" : "(the whole conversation)"} message(s) (${messages.map((m) => m.role).join(", ")}) · ${formatTokens(chars)} chars`,
     ),
     messages.map((message) =>
       h("div", { class: "message" }, h("div", { class: "role" }, message.role), pre(message.content)),

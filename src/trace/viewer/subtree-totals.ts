@@ -38,13 +38,15 @@ export function addTotals(into: SubtreeTotals, more: SubtreeTotals): SubtreeTota
 }
 
 /**
- * The turn's own model call. A turn with no prompt, no reply and no usage is the placeholder the writer
- * adds for a run that ended before its first reply: no call was answered, so it counts nothing.
+ * The turn's own model call, and the summary call of a compaction made just before it. A turn with no
+ * prompt, no reply and no usage is the placeholder the writer adds for a run that ended before its
+ * first reply: no call was answered, so it counts nothing.
  */
 export function turnCallTotals(
-  iteration: Pick<IterationLine, "prompt" | "response" | "usage">,
+  iteration: Pick<IterationLine, "prompt" | "response" | "usage" | "compaction">,
 ): SubtreeTotals {
   const totals = emptyTotals();
+  if (iteration.compaction) addTotals(totals, usageTotals(iteration.compaction.usage));
   const usage = iteration.usage;
   const placeholder =
     iteration.prompt.length === 0 &&
@@ -53,6 +55,12 @@ export function turnCallTotals(
     usage.completion_tokens === null &&
     usage.cost_usd === null;
   if (placeholder) return totals;
+  return addTotals(totals, usageTotals(usage));
+}
+
+/** One answered call's usage line as totals. */
+function usageTotals(usage: IterationLine["usage"]): SubtreeTotals {
+  const totals = emptyTotals();
   totals.calls = 1;
   totals.inputTokens = usage.prompt_tokens ?? 0;
   totals.outputTokens = usage.completion_tokens ?? 0;
