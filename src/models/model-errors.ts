@@ -9,18 +9,19 @@ export function cancelledCall(model: string, cause: unknown): CancelledError {
   return new CancelledError(`The request to ${model} was cancelled.`, { cause });
 }
 
-/** No complete reply within the time allowed for each attempt. */
+/** No complete reply within the time allowed for each attempt; `where` is the server, when known. */
 export function timedOutCall(
   model: string,
-  where: string,
+  where: string | undefined,
   timeoutMs: number,
   attempts: number,
   cause: unknown,
 ): ModelCallError {
+  const check =
+    where === undefined ? "Check the provider's status" : `Check that the server at ${where} is up`;
   return new ModelCallError(
     `${model} did not answer within ${timeoutMs / 1000} s (${plural(attempts, "attempt")}). ` +
-      `Check that the server at ${where} is up, or raise the request timeout ` +
-      `(\`requestTimeoutMs\`, --request-timeout).`,
+      `${check}, or raise the request timeout (\`requestTimeoutMs\`, --request-timeout).`,
     { model, isRetryable: true, timedOut: true },
     { cause },
   );
@@ -67,6 +68,12 @@ export function failedCall(
     },
     cause === undefined ? undefined : { cause },
   );
+}
+
+/** A failure that is none of the above (a bug, a malformed reply): not retried, in the error's own words. */
+export function unexpectedCall(model: string, cause: unknown): ModelCallError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new ModelCallError(`${model} failed: ${message}`, { model, isRetryable: false }, { cause });
 }
 
 export function trimPeriod(text: string): string {

@@ -368,6 +368,37 @@ describe("AiSdkModel", () => {
     assert.equal(mock.doGenerateCalls.length, 2);
   });
 
+  test("a stream's time limit bounds the wait between parts, not the whole reply", async () => {
+    // Parts every 40 ms for some 240 ms, with 100 ms allowed: the stream is never stuck that long.
+    const slowStream = (stallAfter: number) => async () => {
+      let sent = 0;
+      return {
+        stream: new ReadableStream<LanguageModelV4StreamPart>({
+          async pull(controller) {
+            if (sent === stallAfter) return new Promise<void>(() => {});
+            await new Promise((resolve) => setTimeout(resolve, 40));
+            if (++sent <= 6) controller.enqueue({ type: "text-delta", id: "t", delta: `${sent}` });
+            else controller.close();
+          },
+        }),
+      };
+    };
+    const slow = new MockLanguageModelV4({ doStream: slowStream(Infinity) });
+    const response = await new AiSdkModel(slow, { maxRetries: 0, requestTimeoutMs: 100 }).complete(
+      { messages },
+      { onTextDelta: () => {} },
+    );
+    assert.equal(response.text, "123456");
+    const stalled = new MockLanguageModelV4({ doStream: slowStream(2) });
+    await assert.rejects(
+      new AiSdkModel(stalled, { maxRetries: 0, requestTimeoutMs: 100 }).complete(
+        { messages },
+        { onTextDelta: () => {} },
+      ),
+      { code: "RLM_MODEL_TIMEOUT" },
+    );
+  });
+
   test("resolveModel wraps an AI SDK model with the settings' retries and the pricing table's price", async () => {
     const mock = new MockLanguageModelV4({
       provider: "openai.responses",

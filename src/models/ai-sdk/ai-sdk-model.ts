@@ -5,12 +5,12 @@
  *
  * It calls the model's `doGenerate` (or `doStream` when the caller asks for text deltas), which is the
  * provider's raw call: the retries `generateText` would add are not there, so this adapter retries
- * retryable failures itself with the engine's policy (`http/retry.ts`) and times out each attempt.
+ * retryable failures itself with the engine's policy (`http/with-retries.ts`) and times out each attempt
+ * (`http/attempt.ts`; a stream's limit bounds the wait between parts).
  * Specification versions v4, v3 and v2 share the call and prompt shapes the engine needs; their usage
  * and finish reasons are read in either form. `@ai-sdk/provider` is imported for its types only, and
  * errors are recognised by shape (`statusCode`, `isRetryable`), so nothing of the SDK loads at run time.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import type {
   LanguageModelV2,
   LanguageModelV2Usage,
@@ -22,9 +22,10 @@ import type {
   LanguageModelV4StreamPart,
   LanguageModelV4Usage,
 } from "@ai-sdk/provider";
-import { raceAbort } from "../../abort.ts";
-import { CancelledError, ModelCallError, ModelConfigError } from "../../errors.ts";
-import { retryDelayMs } from "../http/retry.ts";
+import { ModelCallError, ModelConfigError } from "../../errors.ts";
+import { Attempt } from "../http/attempt.ts";
+import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
+import { cancelledCall, timedOutCall, trimPeriod } from "../model-errors.ts";
 import type { CallOptions, ChatMessage, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
 import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
 import { costOf } from "../pricing.ts";
@@ -75,7 +76,7 @@ interface ProviderFailure {
 type AnyUsage = LanguageModelV4Usage | LanguageModelV3Usage | LanguageModelV2Usage;
 
 /** What one attempt produced, before cost is added. */
-interface Attempt {
+interface AttemptResult {
   text: string;
   usage: AnyUsage | undefined;
   finishReason: unknown;
@@ -107,47 +108,37 @@ export class AiSdkModel implements Model {
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
-    const { signal, onTextDelta } = options;
-    const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    const { signal } = options;
     const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const prompt = promptOf(request.messages);
-    for (let retry = 0; ; retry++) {
-      if (signal?.aborted) throw this.#cancelled(signal, undefined);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const call: AttemptCall = {
-        prompt,
-        abortSignal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
-      };
-      let streamed = false;
-      try {
-        const attempt = onTextDelta
-          ? await this.#stream(call, (text) => {
-              streamed = true;
-              onTextDelta(text);
-            })
-          : await this.#generate(call);
-        return this.#responseOf(attempt);
-      } catch (error) {
-        const failure = this.#translate(error, { signal, timedOut: timeout.aborted, attempts: retry + 1 });
-        if (failure instanceof CancelledError || !failure.isRetryable || retry >= maxRetries) throw failure;
+    let attempt: Attempt;
+    const result = await withRetries(
+      async (onText) => {
+        attempt = new Attempt(timeoutMs, signal);
+        const call: AttemptCall = {
+          prompt,
+          abortSignal: attempt.signal,
+          ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
+        };
         try {
-          await delay(retryDelayMs(retry, replyOf(error)), undefined, { signal });
-        } catch {
-          throw this.#cancelled(signal, error);
+          return await attempt.race(onText ? this.#stream(call, attempt, onText) : this.#generate(call));
+        } finally {
+          attempt.end();
         }
-        if (streamed) options.onRestart?.();
-      }
-    }
+      },
+      {
+        ...options,
+        maxRetries: this.#options.maxRetries ?? DEFAULT_MAX_RETRIES,
+        failureOf: (error, attempts) => this.#failureOf(error, attempt.timedOut, attempts),
+        cancelled: (cause) => cancelledCall(this.name, cause),
+      },
+    );
+    return this.#responseOf(result);
   }
 
-  async #generate(call: AttemptCall): Promise<Attempt> {
+  async #generate(call: AttemptCall): Promise<AttemptResult> {
     // Every supported version takes this call; the result is read in any version's shape below.
-    const result = await raceAbort(
-      Promise.resolve((this.#model as LanguageModelV4).doGenerate(call)),
-      call.abortSignal,
-      () => abortReason(call.abortSignal),
-    );
+    const result = await (this.#model as LanguageModelV4).doGenerate(call);
     const text = result.content
       .filter((part) => part.type === "text")
       .map((part) => part.text)
@@ -160,86 +151,57 @@ export class AiSdkModel implements Model {
     };
   }
 
-  async #stream(call: AttemptCall, onText: (text: string) => void): Promise<Attempt> {
-    const { stream, response } = await raceAbort(
-      Promise.resolve((this.#model as LanguageModelV4).doStream(call)),
-      call.abortSignal,
-      () => abortReason(call.abortSignal),
-    );
+  /** A streamed attempt; each part gives the attempt its time again, so the limit bounds the gaps. */
+  async #stream(call: AttemptCall, attempt: Attempt, onText: (text: string) => void): Promise<AttemptResult> {
+    const { signal } = attempt;
+    const { stream, response } = await (this.#model as LanguageModelV4).doStream(call);
     const reader = stream.getReader();
-    // A provider's stream may not watch the signal itself; cancelling the reader ends a pending read.
-    const stop = () => void reader.cancel(call.abortSignal?.reason).catch(() => {});
-    call.abortSignal?.addEventListener("abort", stop, { once: true });
-    if (call.abortSignal?.aborted) stop();
-    let finished = false;
-    const attempt: Attempt = {
+    // A provider's stream may not watch the signal; cancelling the reader ends a pending read. The
+    // signal aborts when the attempt ends, so a stream left early (an error part) is released too.
+    const stop = () => void reader.cancel(signal.reason).catch(() => {});
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    const result: AttemptResult = {
       text: "",
       usage: undefined,
       finishReason: undefined,
       requestId: requestIdOf(response?.headers, undefined),
     };
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          finished = true;
-          break;
-        }
-        const part = value as LanguageModelV4StreamPart;
-        if (part.type === "text-delta") {
-          attempt.text += part.delta;
-          if (part.delta !== "") onText(part.delta);
-        } else if (part.type === "finish") {
-          attempt.usage = part.usage as AnyUsage;
-          attempt.finishReason = part.finishReason;
-        } else if (part.type === "response-metadata") {
-          attempt.requestId ??= part.id;
-        } else if (part.type === "error") {
-          throw part.error;
-        }
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return result;
+      attempt.restartTimer();
+      const part = value as LanguageModelV4StreamPart;
+      if (part.type === "text-delta") {
+        result.text += part.delta;
+        if (part.delta !== "") onText(part.delta);
+      } else if (part.type === "finish") {
+        result.usage = part.usage as AnyUsage;
+        result.finishReason = part.finishReason;
+      } else if (part.type === "response-metadata") {
+        result.requestId ??= part.id;
+      } else if (part.type === "error") {
+        throw part.error;
       }
-    } finally {
-      call.abortSignal?.removeEventListener("abort", stop);
-      // Left early (an error part, a failing callback): release the provider's connection too.
-      if (!finished) void reader.cancel().catch(() => {});
-      reader.releaseLock();
     }
-    if (call.abortSignal?.aborted) throw abortReason(call.abortSignal);
-    return attempt;
   }
 
-  #responseOf(attempt: Attempt): ModelResponse {
-    const usage = usageOf(attempt.usage);
+  #responseOf(result: AttemptResult): ModelResponse {
+    const usage = usageOf(result.usage);
     if (this.#options.price) usage.costUsd = costOf(this.#options.price, usage);
     return {
-      text: attempt.text,
+      text: result.text,
       usage,
-      finishReason: finishReasonOf(attempt.finishReason),
-      requestId: attempt.requestId,
+      finishReason: finishReasonOf(result.finishReason),
+      requestId: result.requestId,
     };
   }
 
-  #cancelled(signal: AbortSignal | undefined, cause: unknown): CancelledError {
-    return new CancelledError(`The request to ${this.name} was cancelled.`, {
-      cause: signal?.reason ?? cause,
-    });
-  }
-
-  /** The engine's error for a failed attempt. */
-  #translate(
-    error: unknown,
-    { signal, timedOut, attempts }: { signal: AbortSignal | undefined; timedOut: boolean; attempts: number },
-  ): ModelCallError | CancelledError {
-    if (signal?.aborted) return this.#cancelled(signal, error);
-    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  /** What a failed attempt (not a cancelled one) means, with the engine's error for it. */
+  #failureOf(error: unknown, timedOut: boolean, attempts: number): AttemptFailure {
     if (timedOut) {
-      const seconds = (this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) / 1000;
-      return new ModelCallError(
-        `${this.name} did not answer within ${seconds} s (${tries}). Raise the request timeout ` +
-          `(\`requestTimeoutMs\`, --request-timeout) or check the provider's status.`,
-        { model: this.name, isRetryable: true, timedOut: true },
-        { cause: error },
-      );
+      const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      return { error: timedOutCall(this.name, undefined, timeoutMs, attempts, error), retryable: true };
     }
     const failure = (typeof error === "object" && error !== null ? error : {}) as ProviderFailure;
     const status = typeof failure.statusCode === "number" ? failure.statusCode : undefined;
@@ -254,16 +216,20 @@ export class AiSdkModel implements Model {
             : "";
     const headers = isHeaders(failure.responseHeaders) ? failure.responseHeaders : undefined;
     const requestId = requestIdOf(headers, undefined);
-    return new ModelCallError(
+    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+    const retryable = failure.isRetryable === true;
+    const failed = new ModelCallError(
       `${this.name} failed${status === undefined ? "" : ` with HTTP ${status}`} (${tries}): ${message}.${hint}`,
       {
         model: this.name,
         ...(status === undefined ? {} : { status }),
         ...(requestId ? { requestId } : {}),
-        isRetryable: failure.isRetryable === true,
+        isRetryable: retryable,
       },
       { cause: error },
     );
+    // The failed reply's headers, so a `retry-after` the provider sent is honoured.
+    return { error: failed, retryable, reply: headers && { status: status ?? 0, headers, text: "" } };
   }
 }
 
@@ -320,26 +286,6 @@ function requestIdOf(
   return headers?.["x-request-id"] ?? headers?.["request-id"] ?? responseId;
 }
 
-/** The failed reply's status and headers, so a `retry-after` the provider sent is honoured. */
-function replyOf(
-  error: unknown,
-): { status: number; headers: Record<string, string>; text: string } | undefined {
-  const failure = (typeof error === "object" && error !== null ? error : {}) as ProviderFailure;
-  if (!isHeaders(failure.responseHeaders)) return undefined;
-  const status = typeof failure.statusCode === "number" ? failure.statusCode : 0;
-  return { status, headers: failure.responseHeaders, text: "" };
-}
-
 function isHeaders(value: unknown): value is Record<string, string> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Why an attempt's signal aborted, as an error (the caller's reason, or the timeout's). */
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  return reason instanceof Error ? reason : new Error(String(reason ?? "aborted"));
-}
-
-function trimPeriod(text: string): string {
-  return text.replace(/\.+$/, "");
 }

@@ -8,11 +8,11 @@
  * Retries are ours, not the SDK's: the SDK retries only when given `retryOptions`, and then neither
  * honours `retry-after` nor retries a timed-out or dropped attempt. So each attempt gets its own abort
  * signal (the caller's, or `requestTimeoutMs` running out; a stream's timer restarts with every chunk)
- * and failures are retried with the policy of `http/retry.ts` (408, 409, 429, 5xx, timeouts, connection
- * failures; `retry-after-ms`, `retry-after` or the error's `RetryInfo` delay when under a minute). To
- * see a failed reply's headers, each attempt sends through a `fetch` of its own that records them; the
- * SDK then uses the global dispatcher, whose 300 s header and body timeouts cap a longer
- * `requestTimeoutMs`.
+ * and failures are retried in the loop every adapter shares (`http/with-retries.ts`), with the policy of
+ * `http/retry.ts` (408, 409, 429, 5xx, timeouts, connection failures; `retry-after-ms`, `retry-after` or
+ * the error's `RetryInfo` delay when under a minute). To see a failed reply's headers, each attempt
+ * sends through a `fetch` of its own that records them; the SDK then uses the global dispatcher, whose
+ * 300 s header and body timeouts cap a longer `requestTimeoutMs`.
  *
  * The SDK (~65 ms to import) is loaded on first use and in the background as soon as a model is made,
  * so a run that never calls Gemini does not pay for it and one that does overlaps it with start-up.
@@ -25,13 +25,12 @@ import type {
   ThinkingConfig,
   ThinkingLevel,
 } from "@google/genai";
-import { setTimeout as delay } from "node:timers/promises";
 import { raceAbort } from "../../abort.ts";
-import { ModelCallError } from "../../errors.ts";
 import { Attempt } from "../http/attempt.ts";
 import type { HttpReply } from "../http/post-json.ts";
-import { retryDelayMs, shouldRetry } from "../http/retry.ts";
-import { cancelledCall, failedCall, timedOutCall, unreachableCall } from "../model-errors.ts";
+import { shouldRetry } from "../http/retry.ts";
+import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
+import { cancelledCall, failedCall, timedOutCall, unexpectedCall, unreachableCall } from "../model-errors.ts";
 import type {
   CallOptions,
   ChatMessage,
@@ -86,41 +85,32 @@ export class GeminiModel implements Model {
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
-    const { signal, onTextDelta, onRestart } = options;
-    const cancelled = () => cancelledCall(this.name, signal?.reason);
+    const { signal } = options;
+    const cancelled = (cause: unknown = signal?.reason) => cancelledCall(this.name, cause);
     if (signal?.aborted) throw cancelled();
     const client = await raceAbort(this.#clientOnce(), signal, cancelled);
-    const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
     const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    let delivered = false;
-    for (let retry = 0; ; retry++) {
-      if (delivered) {
-        delivered = false;
-        onRestart?.();
-      }
-      const attempt = new Attempt(timeoutMs, signal, this.#options.fetch ?? fetch);
-      const params = this.#params(request, attempt);
-      let failure: { error: Error; retryable: boolean; reply: HttpReply | undefined };
-      try {
-        const call = onTextDelta
-          ? this.#stream(client, params, attempt, (text) => {
-              delivered = true;
-              onTextDelta(text);
-            })
-          : this.#generate(client, params);
-        return await raceAbort(call, attempt.signal, () => new Error("attempt aborted"));
-      } catch (error) {
-        failure = this.#failureOf(error, attempt, signal, retry + 1);
-      } finally {
-        attempt.end();
-      }
-      if (!failure.retryable || retry >= maxRetries) throw failure.error;
-      try {
-        await delay(retryDelayMs(retry, failure.reply), undefined, { signal });
-      } catch {
-        throw cancelled();
-      }
-    }
+    let attempt: Attempt;
+    return withRetries(
+      async (onText) => {
+        attempt = new Attempt(timeoutMs, signal, this.#options.fetch);
+        const params = this.#params(request, attempt);
+        try {
+          const call = onText
+            ? this.#stream(client, params, attempt, onText)
+            : this.#generate(client, params);
+          return await attempt.race(call);
+        } finally {
+          attempt.end();
+        }
+      },
+      {
+        ...options,
+        maxRetries: this.#options.maxRetries ?? DEFAULT_MAX_RETRIES,
+        failureOf: (error, attempts) => this.#failureOf(error, attempt, attempts),
+        cancelled,
+      },
+    );
   }
 
   async #generate(client: GoogleGenAI, params: GenerateContentParameters): Promise<ModelResponse> {
@@ -222,34 +212,19 @@ export class GeminiModel implements Model {
   }
 
   /** What a failed attempt means: the error to raise, whether to try again, and the reply it got. */
-  #failureOf(
-    error: unknown,
-    attempt: Attempt,
-    signal: AbortSignal | undefined,
-    attempts: number,
-  ): { error: Error; retryable: boolean; reply: HttpReply | undefined } {
+  #failureOf(error: unknown, attempt: Attempt, attempts: number): AttemptFailure {
     const where = this.#options.baseURL;
-    if (signal?.aborted)
-      return { error: cancelledCall(this.name, signal.reason ?? error), retryable: false, reply: undefined };
     if (attempt.timedOut) {
       const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-      return {
-        error: timedOutCall(this.name, where, timeoutMs, attempts, error),
-        retryable: true,
-        reply: undefined,
-      };
+      return { error: timedOutCall(this.name, where, timeoutMs, attempts, error), retryable: true };
     }
     const status = (error as { status?: unknown } | null)?.status;
     if (error instanceof Error && error.name === "ApiError" && typeof status === "number") {
       const { message, retryDelay } = apiErrorOf(error.message);
       const headers = { ...(attempt.reply?.status === status ? attempt.reply.headers : {}) };
       // Gemini says how long to wait in the error's RetryInfo rather than in a header.
-      if (
-        retryDelay !== undefined &&
-        headers["retry-after-ms"] === undefined &&
-        headers["retry-after"] === undefined
-      )
-        headers["retry-after-ms"] = String(retryDelay);
+      const asked = headers["retry-after-ms"] ?? headers["retry-after"];
+      if (retryDelay !== undefined && asked === undefined) headers["retry-after-ms"] = String(retryDelay);
       const reply: HttpReply = { status, headers, text: "" };
       const retryable = shouldRetry(reply);
       return {
@@ -261,21 +236,9 @@ export class GeminiModel implements Model {
     if (isConnectionFailure(error)) {
       const cause = (error as { cause?: { message?: unknown } }).cause;
       const message = typeof cause?.message === "string" ? cause.message : (error as Error).message;
-      return {
-        error: unreachableCall(this.name, where, attempts, message, error),
-        retryable: true,
-        reply: undefined,
-      };
+      return { error: unreachableCall(this.name, where, attempts, message, error), retryable: true };
     }
-    return {
-      error: new ModelCallError(
-        `${this.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { model: this.name, isRetryable: false },
-        { cause: error },
-      ),
-      retryable: false,
-      reply: undefined,
-    };
+    return { error: unexpectedCall(this.name, error), retryable: false };
   }
 }
 

@@ -5,6 +5,7 @@
  * status and headers of the reply it got, recorded by the `fetch` it hands the SDK, so a failed reply's
  * `retry-after` can be honoured even when the SDK's error does not carry headers.
  */
+import { raceAbort } from "../../abort.ts";
 
 export class Attempt {
   /** Aborts when the caller's signal does, when the attempt times out, or when it `end`s. */
@@ -19,8 +20,8 @@ export class Attempt {
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Starts the attempt's timer. @param timeoutMs @unit milliseconds */
-  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined, send: typeof fetch) {
+  /** Starts the attempt's timer; `fetch` sends through `send`. @param timeoutMs @unit milliseconds */
+  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined, send: typeof fetch = fetch) {
     this.#timeoutMs = timeoutMs;
     this.signal = callerSignal
       ? AbortSignal.any([callerSignal, this.#controller.signal])
@@ -40,6 +41,13 @@ export class Attempt {
       this.timedOut = true;
       this.#controller.abort(new Error(`no reply within ${this.#timeoutMs} ms`));
     }, this.#timeoutMs);
+  }
+
+  /** Settles as `work` does, or rejects as soon as the signal aborts (work that may not watch it). */
+  race<T>(work: Promise<T>): Promise<T> {
+    return raceAbort(work, this.signal, () =>
+      this.signal.reason instanceof Error ? this.signal.reason : new Error("attempt aborted"),
+    );
   }
 
   /** Stops the timer and aborts whatever the attempt left open (a stream left early). */

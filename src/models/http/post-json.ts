@@ -43,6 +43,17 @@ export class HttpAbortError extends Error {
   override readonly name = "HttpAbortError";
 }
 
+/** A reply with a failing status, for callers that treat it as a failed attempt. */
+export class HttpStatusError extends Error {
+  override readonly name = "HttpStatusError";
+  readonly reply: HttpReply;
+
+  constructor(reply: HttpReply) {
+    super(`HTTP ${reply.status}`);
+    this.reply = reply;
+  }
+}
+
 const agents = {
   "http:": new HttpAgent({ keepAlive: true }),
   "https:": new HttpsAgent({ keepAlive: true }),

@@ -3,19 +3,27 @@
  * (vLLM, Ollama, llama.cpp, LM Studio, OpenRouter, Groq, Together, LiteLLM...). It is one JSON POST per
  * call over kept-alive connections (`http/post-json.ts`) rather than the official SDK: the SDK is some
  * 240 modules that took 65-300 ms to load, on top of `fetch`, before a CLI run's first request, and the
- * engine uses one endpoint of it (issue 10). Retries follow the SDK's policy (`http/retry.ts`).
+ * engine uses one endpoint of it (issue 10). Retries follow the SDK's policy (`http/retry.ts`), in the
+ * loop every adapter shares (`http/with-retries.ts`).
  */
-import { setTimeout as delay } from "node:timers/promises";
 import { ModelCallError } from "../../errors.ts";
-import { cancelledCall, failedCall, timedOutCall, trimPeriod, unreachableCall } from "../model-errors.ts";
 import {
-  HttpAbortError,
+  cancelledCall,
+  failedCall,
+  timedOutCall,
+  trimPeriod,
+  unexpectedCall,
+  unreachableCall,
+} from "../model-errors.ts";
+import {
   HttpConnectionError,
+  HttpStatusError,
   HttpTimeoutError,
   postJson,
   type HttpReply,
 } from "../http/post-json.ts";
-import { retryDelayMs, shouldRetry } from "../http/retry.ts";
+import { shouldRetry } from "../http/retry.ts";
+import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
 import { SseParser } from "../http/sse.ts";
 import type { CallOptions, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
 import { costOf } from "../pricing.ts";
@@ -74,7 +82,7 @@ export class OpenAIModel implements Model {
   }
 
   async complete(request: ModelRequest, options: CallOptions = {}): Promise<ModelResponse> {
-    const { onTextDelta } = options;
+    const { signal, onTextDelta } = options;
     const body = JSON.stringify({
       ...this.#options.extraBody,
       model: this.#modelId,
@@ -83,32 +91,51 @@ export class OpenAIModel implements Model {
       ...(this.#options.reasoningEffort ? { reasoning_effort: this.#options.reasoningEffort } : {}),
       ...(onTextDelta ? { stream: true, stream_options: { include_usage: true } } : {}),
     });
-    if (onTextDelta) {
-      let stream: ChunkStream | undefined;
-      const reply = await this.#send(body, options.signal, () => {
-        if (stream?.delivered) options.onRestart?.();
-        const current = new ChunkStream(onTextDelta);
-        stream = current;
-        return (text) => current.push(text);
-      });
-      // A server that ignores `stream` answers with one JSON body: read it as such.
-      stream?.end();
-      if (stream?.sawEvents) {
-        if (stream.error) throw this.#streamError(stream.error);
-        return {
-          text: stream.text,
-          usage: this.#usageOf(stream.usage),
-          finishReason: stream.finishReason,
-          requestId: reply.headers["x-request-id"],
-        };
-      }
-      const data = this.#parse(reply);
-      const text = data.choices?.[0]?.message?.content ?? "";
-      if (text) onTextDelta(text);
-      return this.#responseOf(data, reply);
+    let stream: ChunkStream | undefined;
+    const reply = await withRetries(
+      (onText) => {
+        stream = onText && new ChunkStream(onText);
+        return this.#post(body, signal, stream);
+      },
+      {
+        ...options,
+        maxRetries: this.#options.maxRetries ?? DEFAULT_MAX_RETRIES,
+        failureOf: (error, attempts) => this.#failureOf(error, attempts),
+        cancelled: (cause) => cancelledCall(this.name, cause),
+      },
+    );
+    if (!stream) return this.#responseOf(this.#parse(reply), reply);
+    stream.end();
+    if (stream.sawEvents) {
+      if (stream.error) throw this.#streamError(stream.error);
+      return {
+        text: stream.text,
+        usage: this.#usageOf(stream.usage),
+        finishReason: stream.finishReason,
+        requestId: reply.headers["x-request-id"],
+      };
     }
-    const reply = await this.#send(body, options.signal);
-    return this.#responseOf(this.#parse(reply), reply);
+    // A server that ignores `stream` answers with one JSON body: read it as such.
+    const data = this.#parse(reply);
+    const text = data.choices?.[0]?.message?.content ?? "";
+    if (text) onTextDelta?.(text);
+    return this.#responseOf(data, reply);
+  }
+
+  /** One attempt: a 2xx reply, or a rejection (`HttpStatusError` for any other status). */
+  async #post(body: string, signal: AbortSignal | undefined, stream: ChunkStream | undefined) {
+    const reply = await postJson(this.#url, body, {
+      headers: {
+        ...(this.#options.authHeaders ?? { authorization: `Bearer ${this.#options.apiKey}` }),
+        accept: stream ? "text/event-stream" : "application/json",
+      },
+      timeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      signal,
+      fetch: this.#options.fetch,
+      onText: stream && ((text) => stream.push(text)),
+    });
+    if (reply.status >= 200 && reply.status < 300) return reply;
+    throw new HttpStatusError(reply);
   }
 
   #responseOf(data: ChatCompletion, reply: HttpReply): ModelResponse {
@@ -126,46 +153,6 @@ export class OpenAIModel implements Model {
       model: this.name,
       isRetryable: false,
     });
-  }
-
-  /**
-   * The first successful reply, after the retries the policy allows. `onAttempt` is called before each
-   * attempt of a streamed request and returns where that attempt's body goes.
-   */
-  async #send(
-    body: string,
-    signal: AbortSignal | undefined,
-    onAttempt?: () => (text: string) => void,
-  ): Promise<HttpReply> {
-    const maxRetries = this.#options.maxRetries ?? DEFAULT_MAX_RETRIES;
-    const headers = {
-      ...(this.#options.authHeaders ?? { authorization: `Bearer ${this.#options.apiKey}` }),
-      accept: onAttempt ? "text/event-stream" : "application/json",
-    };
-    const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    for (let retry = 0; ; retry++) {
-      let reply: HttpReply | undefined;
-      let failure: unknown;
-      try {
-        reply = await postJson(this.#url, body, {
-          headers,
-          timeoutMs,
-          signal,
-          fetch: this.#options.fetch,
-          onText: onAttempt?.(),
-        });
-        if (reply.status >= 200 && reply.status < 300) return reply;
-      } catch (error) {
-        failure = error;
-      }
-      const retryable = reply ? shouldRetry(reply) : !(failure instanceof HttpAbortError);
-      if (!retryable || retry >= maxRetries) throw this.#translate(reply, failure, signal);
-      try {
-        await delay(retryDelayMs(retry, reply), undefined, { signal });
-      } catch {
-        throw this.#translate(undefined, new HttpAbortError("aborted"), signal);
-      }
-    }
   }
 
   #parse(reply: HttpReply): ChatCompletion {
@@ -197,31 +184,24 @@ export class OpenAIModel implements Model {
     return usage;
   }
 
-  /** The typed error for a failed reply (`reply`) or a request that got none (`failure`). */
-  #translate(reply: HttpReply | undefined, failure: unknown, signal: AbortSignal | undefined): Error {
-    if (failure instanceof HttpAbortError || signal?.aborted)
-      return cancelledCall(this.name, signal?.reason ?? failure);
-    const attempts = (this.#options.maxRetries ?? DEFAULT_MAX_RETRIES) + 1;
+  /** What a failed attempt means: a failing reply, no reply in time, or no connection. */
+  #failureOf(error: unknown, attempts: number): AttemptFailure {
     const where = this.#options.baseURL;
-    if (failure instanceof HttpTimeoutError) {
+    if (error instanceof HttpStatusError) {
+      const { reply } = error;
+      const isRetryable = shouldRetry(reply);
+      const message = errorMessageOf(reply);
+      const requestId = reply.headers["x-request-id"];
+      const failure = failedCall(this.name, { status: reply.status, message, requestId, isRetryable });
+      return { error: failure, retryable: isRetryable, reply };
+    }
+    if (error instanceof HttpTimeoutError) {
       const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-      return timedOutCall(this.name, where, timeoutMs, attempts, failure);
+      return { error: timedOutCall(this.name, where, timeoutMs, attempts, error), retryable: true };
     }
-    if (failure instanceof HttpConnectionError)
-      return unreachableCall(this.name, where, attempts, failure.message, failure);
-    if (reply) {
-      return failedCall(this.name, {
-        status: reply.status,
-        message: errorMessageOf(reply),
-        requestId: reply.headers["x-request-id"],
-        isRetryable: shouldRetry(reply),
-      });
-    }
-    return new ModelCallError(
-      `${this.name} failed: ${failure instanceof Error ? failure.message : String(failure)}`,
-      { model: this.name, isRetryable: false },
-      { cause: failure },
-    );
+    if (error instanceof HttpConnectionError)
+      return { error: unreachableCall(this.name, where, attempts, error.message, error), retryable: true };
+    return { error: unexpectedCall(this.name, error), retryable: false };
   }
 }
 
