@@ -64,3 +64,36 @@ test("a malformed schema is refused naming the option", async () => {
   );
   await assert.rejects(validatorFor("string" as never, "schema"), /Standard Schema/);
 });
+
+test("a JSON Schema that names draft 2020-12 (as zod's toJSONSchema writes it) or 2019-09 compiles under that draft", async () => {
+  const modern = await validatorFor(
+    z.toJSONSchema(z.object({ city: z.string(), tags: z.array(z.string()) })),
+    "schema",
+  );
+  assert.deepEqual(await modern.validate({ city: "Oslo", tags: [] }), {
+    ok: true,
+    value: { city: "Oslo", tags: [] },
+  });
+  const bad = await modern.validate({ tags: [1] });
+  assert.ok(!bad.ok && bad.issues.some((issue) => /city/.test(issue)), JSON.stringify(bad));
+  // prefixItems exists only from 2020-12 on: under draft-07 it would be ignored and [1] would pass.
+  const tuple = await validatorFor(
+    {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "array",
+      prefixItems: [{ type: "string" }],
+    },
+    "schema",
+  );
+  assert.equal((await tuple.validate([1])).ok, false);
+  const older = await validatorFor(
+    { $schema: "https://json-schema.org/draft/2019-09/schema", type: "object", required: ["a"] },
+    "schema",
+  );
+  assert.equal((await older.validate({})).ok, false);
+  const draft7 = await validatorFor(
+    { $schema: "http://json-schema.org/draft-07/schema#", type: "string" },
+    "schema",
+  );
+  assert.equal((await draft7.validate("x")).ok, true);
+});

@@ -5,7 +5,9 @@
  * words a model can act on, and that can show the schema as JSON Schema in a prompt when the library
  * can say it (zod and others implement Standard JSON Schema; a JSON Schema is its own).
  *
- * JSON Schemas are checked with Ajv, loaded on first use so runs that use none do not pay for it.
+ * JSON Schemas are checked with Ajv, loaded on first use so runs that use none do not pay for it: draft
+ * 2020-12 or 2019-09 when the schema's `$schema` names it (zod's `toJSONSchema` writes 2020-12), else
+ * draft-07.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Ajv } from "ajv";
@@ -69,11 +71,33 @@ function standardValidator(schema: StandardSchemaV1): Validator {
   };
 }
 
-let ajv: Promise<Ajv> | undefined;
+type Draft = "2020-12" | "2019-09" | "07";
+const ajvs = new Map<Draft, Promise<Ajv>>();
+
+/** The Ajv for the draft the schema's `$schema` names; each compiles only its own meta-schema. */
+function ajvFor(schema: JsonSchema): Promise<Ajv> {
+  const declared = typeof schema.$schema === "string" ? schema.$schema : "";
+  const draft: Draft = declared.includes("2020-12")
+    ? "2020-12"
+    : declared.includes("2019-09")
+      ? "2019-09"
+      : "07";
+  let ajv = ajvs.get(draft);
+  const options = { allErrors: true, strict: false };
+  if (!ajv) {
+    ajv =
+      draft === "2020-12"
+        ? import("ajv/dist/2020.js").then(({ Ajv2020 }) => new Ajv2020(options))
+        : draft === "2019-09"
+          ? import("ajv/dist/2019.js").then(({ Ajv2019 }) => new Ajv2019(options))
+          : import("ajv").then(({ Ajv: AjvClass }) => new AjvClass(options));
+    ajvs.set(draft, ajv);
+  }
+  return ajv;
+}
 
 async function jsonSchemaValidator(schema: JsonSchema, option: string): Promise<Validator> {
-  ajv ??= import("ajv").then(({ Ajv: AjvClass }) => new AjvClass({ allErrors: true, strict: false }));
-  const compiler = await ajv;
+  const compiler = await ajvFor(schema);
   let check: ReturnType<typeof compiler.compile>;
   try {
     check = compiler.compile(schema);
