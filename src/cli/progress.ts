@@ -112,10 +112,22 @@ export class Progress {
             `${formatTokens(event.window)}-token window (about ${formatTokens(event.tokensBefore)} → ${formatTokens(event.tokensAfter)} tokens)`,
         );
         return;
+      case "answer-rejected": {
+        const more = event.issues.length > 1 ? ` (and ${event.issues.length - 1} more)` : "";
+        const next = event.retriesLeft > 0 ? "sent back to be fixed" : "no retries left";
+        this.#line(
+          `${this.#prefix(event.depth)}  answer rejected by the schema (${event.attempt}): ${event.issues[0] ?? ""}${more}; ${next}`,
+        );
+        return;
+      }
       case "answer":
         if (event.depth === 0)
           this.#line(
-            event.submitted ? "answer submitted" : "no answer submitted; using the best-effort reply",
+            event.submitted
+              ? "answer submitted"
+              : event.source === "best-effort"
+                ? "no answer submitted; using the best-effort reply"
+                : "no answer accepted",
           );
         return;
       case "run-end":

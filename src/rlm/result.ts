@@ -7,6 +7,10 @@ import { RlmError } from "../errors.ts";
 import type { AnswerSource, StopReason, Trajectory } from "../trace/trajectory.ts";
 
 export interface RlmResult {
+  /**
+   * The answer as text. With a `schema`, `completion()` returns a `TypedRlmResult` instead, whose
+   * `answer` is the structured value (this text is its `text`).
+   */
   answer: string;
   /** True when the model submitted the answer itself, false for a best-effort or missing answer. */
   submitted: boolean;
@@ -25,6 +29,23 @@ export interface RlmResult {
   /** The trajectory file written as the run went, when `logDir` is set. */
   trajectoryFile?: string | undefined;
 }
+
+/**
+ * The result of a run whose answer had a schema (`completion({ prompt, context, schema })`): `answer`
+ * is the structured value, as the schema returned it (a Standard Schema's output type, `unknown` for a
+ * JSON Schema), and `text` its JSON. Check `submitted` first: only a submitted answer is sure to be
+ * there. A run that stopped without one (turns or a limit ran out, `stopReason: "invalid-answer"` once
+ * `schemaRetries` were used up) has `answer` set only when its best effort or draft passed the schema;
+ * `text` then holds whatever the model gave (the last rejected answer, for `invalid-answer`).
+ *
+ * @example
+ * const result = await rlm.completion({ prompt, context, schema: z.object({ total: z.number() }) });
+ * if (result.submitted) console.log(result.answer.total);
+ */
+export type TypedRlmResult<T> = Omit<RlmResult, "answer" | "submitted"> & {
+  /** The answer as text: the JSON of the submitted value, or what the model gave when none passed. */
+  text: string;
+} & ({ submitted: true; answer: T } | { submitted: false; answer: T | undefined });
 
 /**
  * A run failed part-way. `partial` holds everything the run had when it failed: the best answer so far,

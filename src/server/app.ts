@@ -12,6 +12,7 @@ import { ContextLoadError, InvalidOptionError, ModelCallError, RlmError } from "
 import { formatCount } from "../format-count.ts";
 import { RunFailedError, type RlmResult } from "../rlm/result.ts";
 import type { CompletionRequest, RLM } from "../rlm/rlm.ts";
+import { validatorFor, type JsonSchema } from "../schema/schema.ts";
 import type { RlmEvent } from "../trace/events.ts";
 import type { ActiveRuns } from "./active-runs.ts";
 import type { Admission } from "./admission.ts";
@@ -130,14 +131,17 @@ export function createApp(options: AppOptions): Hono<Env> {
       };
       try {
         const completion = { ...(await completionOf(request, options.confine)), interpreterGroup: key };
+        // A malformed JSON Schema is the request's fault, named by where it was sent.
+        if (request.schema) await validatorFor(request.schema, "response_format.json_schema.schema");
         if (!request.stream) {
-          const run = options.rlm.completion({ ...completion, signal: controller.signal });
+          const run = runOf(options.rlm, { ...completion, signal: controller.signal }, request.schema);
           options.runs.track(controller, run);
           const result = await run.finally(done);
           log(line(key, result));
           return c.json(completionBody(ids, result));
         }
-        return streamRun(c, options, { completion, controller, ids, key, done, log });
+        const schema = request.schema;
+        return streamRun(c, options, { completion, schema, controller, ids, key, done, log });
       } catch (error) {
         done();
         throw error;
@@ -145,6 +149,15 @@ export function createApp(options: AppOptions): Hono<Env> {
     },
   );
   return app;
+}
+
+/**
+ * Runs one request; with a `response_format` schema the run is typed and the result's `answer` is its
+ * JSON text, which is what the response's content holds.
+ */
+function runOf(rlm: RLM, request: CompletionRequest, schema: JsonSchema | undefined): Promise<RlmResult> {
+  if (!schema) return rlm.completion(request);
+  return rlm.completion({ ...request, schema }).then(({ text, ...typed }) => ({ ...typed, answer: text }));
 }
 
 /** The `completion()` request for a chat request, its context read from disk when it names paths. */
@@ -179,6 +192,7 @@ async function completionOf(
 
 interface StreamedRun {
   completion: CompletionRequest;
+  schema: JsonSchema | undefined;
   controller: AbortController;
   ids: ResponseIds;
   key: string;
@@ -215,12 +229,11 @@ function streamRun(c: Context<Env>, options: AppOptions, run: StreamedRun): Resp
         const note = progressNote(event);
         if (note) void stream.write(`: rlm ${JSON.stringify(note)}\n\n`).catch(() => {});
       };
-      const pending = options.rlm.completion({
-        ...run.completion,
-        signal: controller.signal,
-        onEvent,
-        streamReplies: true,
-      });
+      const pending = runOf(
+        options.rlm,
+        { ...run.completion, signal: controller.signal, onEvent, streamReplies: true },
+        run.schema,
+      );
       options.runs.track(controller, pending);
       let result: RlmResult;
       try {

@@ -9,6 +9,7 @@ import { validateContext, type RlmContext } from "../context/context.ts";
 import { describeIssue } from "../describe-issue.ts";
 import { InvalidOptionError } from "../errors.ts";
 import type { RunLimits } from "../rlm/options.ts";
+import type { JsonSchema } from "../schema/schema.ts";
 import { ApiError } from "./api-error.ts";
 
 const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -35,6 +36,23 @@ const RlmExtension = v.strictObject({
   exclude: v.optional(v.array(v.string())),
 });
 
+/**
+ * OpenAI's `response_format`: `json_schema` makes the run's answer typed (checked against the schema,
+ * the content its JSON), `json_object` the same with "any JSON object", `text` the default.
+ */
+const ResponseFormat = v.variant("type", [
+  v.looseObject({ type: v.literal("text") }),
+  v.looseObject({ type: v.literal("json_object") }),
+  v.looseObject({
+    type: v.literal("json_schema"),
+    json_schema: v.looseObject({
+      name: v.optional(v.string()),
+      schema: v.record(v.string(), v.unknown()),
+      strict: v.optional(v.nullable(v.boolean())),
+    }),
+  }),
+]);
+
 const Body = v.looseObject({
   model: v.string(),
   messages: v.pipe(v.array(Message), v.minLength(1)),
@@ -43,6 +61,7 @@ const Body = v.looseObject({
   context: v.optional(v.unknown()),
   context_paths: v.optional(v.union([v.string(), v.array(v.string())])),
   rlm: v.optional(RlmExtension),
+  response_format: v.optional(v.nullable(ResponseFormat)),
 });
 
 /** Where a request's context comes from. */
@@ -58,6 +77,8 @@ export interface ChatRequest {
   stream: boolean;
   limits: RunLimits;
   seed: number | undefined;
+  /** From `response_format`: the answer's JSON Schema; undefined for a text answer. */
+  schema: JsonSchema | undefined;
 }
 
 /** Reads the body, or throws a 400 `ApiError` naming the field at fault. */
@@ -90,7 +111,14 @@ export function parseChatRequest(body: unknown): ChatRequest {
     stream: request.stream === true,
     limits: limitsOf(rlm),
     seed: rlm.seed,
+    schema: schemaOf(request.response_format),
   };
+}
+
+function schemaOf(format: v.InferOutput<typeof ResponseFormat> | null | undefined): JsonSchema | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return { type: "object" };
+  return format.json_schema.schema;
 }
 
 function contextOf(
@@ -156,5 +184,7 @@ function hint(param: string | null): string {
   if (param === "model") return 'Pass `model` (any value; GET /v1/models lists "rlm").';
   if (param?.startsWith("messages")) return "Send `messages` as [{role, content}], the question last.";
   if (param?.startsWith("rlm")) return "See docs/server.md for the `rlm` options.";
+  if (param?.startsWith("response_format"))
+    return 'Send `response_format` as { "type": "json_schema", "json_schema": { "name": "...", "schema": {...} } }, or { "type": "text" }.';
   return "";
 }

@@ -66,7 +66,10 @@ export function usageOf(result: RlmResult): CompletionUsage {
   };
 }
 
-/** `stop` when the model submitted its answer; `length` when a limit ended the run first. */
+/**
+ * `stop` when the model submitted its answer; `length` when it did not: a limit ended the run first,
+ * or (`stop_reason: "invalid-answer"`) no answer it submitted matched the `response_format` schema.
+ */
 export function finishReason(result: RlmResult): "stop" | "length" {
   return result.submitted ? "stop" : "length";
 }
