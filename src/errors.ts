@@ -20,7 +20,9 @@ export type RlmErrorCode =
   | "RLM_TRAJECTORY_UNREADABLE"
   | "RLM_CANCELLED"
   | "RLM_BUDGET_EXCEEDED"
-  | "RLM_RUN_FAILED";
+  | "RLM_RUN_FAILED"
+  | "RLM_SESSION_CLOSED"
+  | "RLM_SESSION_BUSY";
 
 /** Base class of every error the engine throws deliberately. */
 export class RlmError extends Error {
@@ -101,6 +103,16 @@ export class ContextLoadError extends RlmError {
 export class CancelledError extends RlmError {
   constructor(message = "The run was cancelled.", options?: { cause?: unknown }) {
     super("RLM_CANCELLED", message, options);
+  }
+}
+
+/**
+ * A session (`RLM.session`) cannot take the question: it was closed (`RLM_SESSION_CLOSED`), or it is
+ * still answering another one (`RLM_SESSION_BUSY`; a session answers one question at a time).
+ */
+export class SessionError extends RlmError {
+  constructor(code: "RLM_SESSION_CLOSED" | "RLM_SESSION_BUSY", message: string) {
+    super(code, message);
   }
 }
 

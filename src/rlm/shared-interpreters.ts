@@ -111,6 +111,10 @@ class SharedNamespace implements Sandbox {
     await (await this.#inner).sandbox.load(context, options);
   }
 
+  async newQuestion(): Promise<void> {
+    await (await this.#inner).sandbox.newQuestion?.();
+  }
+
   async execute(code: string, options: ExecuteOptions): Promise<ExecuteResult> {
     return (await this.#inner).sandbox.execute(code, options);
   }

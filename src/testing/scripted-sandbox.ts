@@ -76,8 +76,10 @@ const CANCELLED_MESSAGE = "The run was cancelled and the cell interrupted.";
 
 export class ScriptedSandbox implements Sandbox {
   readonly language: Sandbox["language"];
-  /** Every `load`, in order. */
-  readonly loads: { context: RlmContext; seed: number | undefined }[] = [];
+  /** Every `load`, in order; `name` when it was not `context` (a session's `context_1`, ...). */
+  readonly loads: { context: RlmContext; seed: number | undefined; name?: string }[] = [];
+  /** How many times `newQuestion` was called (once per session question after the first). */
+  newQuestions = 0;
   /** Every `execute`, in order, including cells cancelled before they ran. */
   readonly executions: ScriptedExecution[] = [];
   readonly #script: SandboxScript;
@@ -112,7 +114,13 @@ export class ScriptedSandbox implements Sandbox {
 
   async load(context: RlmContext, options: LoadOptions = {}): Promise<void> {
     if (this.#closed) throw new SandboxError("The sandbox is closed.");
-    this.loads.push({ context, seed: options.seed ?? undefined });
+    const name = options.name && options.name !== "context" ? { name: options.name } : {};
+    this.loads.push({ context, seed: options.seed ?? undefined, ...name });
+  }
+
+  async newQuestion(): Promise<void> {
+    if (this.#closed) throw new SandboxError("The sandbox is closed.");
+    this.newQuestions++;
   }
 
   execute(code: string, options: ExecuteOptions): Promise<ExecuteResult> {

@@ -3,7 +3,7 @@
  * progress) is rewritten after each change, so a crash leaves every finished change on disk. Writes
  * are synchronous so each lands in one system call, in order.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 export class RewritableJsonlFile {
@@ -14,11 +14,16 @@ export class RewritableJsonlFile {
   /** Bytes of the last line as written; 0 when the next write starts a new line. */
   #lineBytes = 0;
 
-  /** Creates (or truncates) the file, and its folder if missing. */
-  constructor(path: string) {
+  /**
+   * Creates (or truncates) the file, and its folder if missing. With `append`, opens the file as it is
+   * and writes after its last line, which is never rewritten (a session's next question).
+   */
+  constructor(path: string, options: { append?: boolean } = {}) {
     this.path = path;
     mkdirSync(dirname(path), { recursive: true });
-    this.#fd = openSync(path, "w");
+    // Not "a": an append-mode descriptor ignores the positions `rewriteLast` writes at.
+    this.#fd = openSync(path, options.append && existsSync(path) ? "r+" : "w");
+    if (options.append) this.#lineStart = fstatSync(this.#fd).size;
   }
 
   /** Writes `value` as a new line. */

@@ -16,18 +16,21 @@ export interface RunSummary {
   /** The file, relative to the served folder with `/` separators. */
   file: string;
   runId: string;
+  /** The run's question; a session's first. */
   question: string;
+  /** Every question the file holds: one for a run, each question of a session in order. */
+  questions: string[];
   rootModel: string;
   subModel: string;
   /** When the run started, ISO 8601. */
   startedAt: string;
   maxDepth: number;
-  /** Turns taken: `run_end.turns`, else the turns in the file so far. */
+  /** Turns taken: `run_end.turns`, else the turns in the file so far (a session's: of all its questions). */
   turns: number;
   /** `run_end.stop_reason` (`answered`, `max-turns`, ...), or `running or killed` when the file has no `run_end`. */
   status: string;
   finished: boolean;
-  /** The whole tree's usage from `run_end`; `null` while the run has not ended. */
+  /** The whole tree's usage from `run_end` (a session's: summed over its questions); `null` while the run has not ended. */
   usage: RunEndLine["usage"] | null;
   /** @unit seconds */
   duration: number | null;
@@ -76,21 +79,26 @@ async function summarise(path: string, file: string, cache: ListRunsOptions["cac
   const stamp = `${info.size}:${info.mtimeMs}`;
   const cached = cache?.get(path);
   if (cached?.stamp === stamp) return cached.summary;
-  const { metadata, iterations, skippedLines } = await readTrajectory(path);
-  const end = iterations.findLast((iteration) => iteration.run_end)?.run_end ?? null;
+  const { metadata, iterations, questions, skippedLines } = await readTrajectory(path);
+  // A session's file: its first question, then the later ones, each a run with its own run_end.
+  const segments = [{ metadata, iterations }, ...questions];
+  const ends = segments.map((s) => s.iterations.findLast((iteration) => iteration.run_end)?.run_end ?? null);
+  const last = ends.at(-1) ?? null;
+  const finished = ends.every((end) => end !== null);
   const summary: RunSummary = {
     file,
     runId: metadata.run_id,
     question: metadata.question,
+    questions: segments.map((s) => s.metadata.question),
     rootModel: metadata.root_model,
     subModel: metadata.sub_model,
     startedAt: metadata.timestamp,
     maxDepth: metadata.max_depth,
-    turns: end?.turns ?? iterations.length,
-    status: end?.stop_reason ?? LISTING_STATUS_UNFINISHED,
-    finished: end !== null,
-    usage: end?.usage ?? null,
-    duration: end?.duration ?? null,
+    turns: segments.reduce((n, s, i) => n + (ends[i]?.turns ?? s.iterations.length), 0),
+    status: last?.stop_reason ?? LISTING_STATUS_UNFINISHED,
+    finished,
+    usage: finished ? sumUsage(ends as RunEndLine[]) : null,
+    duration: finished ? ends.reduce((n, end) => n + (end?.duration ?? 0), 0) : null,
     skippedLines,
   };
   cache?.set(path, { stamp, summary });
@@ -126,4 +134,17 @@ async function isFileInside(realRoot: string, path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The usage of several runs' `run_end` lines, field by field (a field one of them lacks counts 0). */
+function sumUsage(ends: readonly RunEndLine[]): RunEndLine["usage"] | null {
+  const [first, ...rest] = ends;
+  if (!first) return null;
+  if (rest.length === 0) return first.usage;
+  const sum: Record<string, unknown> = { ...first.usage };
+  for (const end of rest)
+    for (const [key, value] of Object.entries(end.usage))
+      if (typeof value === "number")
+        sum[key] = (typeof sum[key] === "number" ? (sum[key] as number) : 0) + value;
+  return sum as RunEndLine["usage"];
 }

@@ -7,6 +7,9 @@
  * child whose spawning call never finished (the run was killed, or is still going) is referenced by no
  * entry at all; it is found in the children folder by its `parent_run_id` and shown under its parent
  * as an orphan, so nothing that ran (and cost money) is hidden.
+ *
+ * A session's file holds several questions: the first is the file's run, the later ones are in its
+ * `questions`, each a run of its own; `sessionTotals` sums them all.
  */
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -46,6 +49,10 @@ export interface RunView {
   orphans: RunView[];
   /** Usage of this run and everything beneath it. */
   totals: SubtreeTotals;
+  /** A session's first question: the session's later questions, in order (empty for any other run). */
+  questions: RunView[];
+  /** A session's first question: the usage of every question of the session; `null` for any other run. */
+  sessionTotals: SubtreeTotals | null;
 }
 
 export type IterationView = Omit<IterationLine, "code_blocks" | "run_end"> & {
@@ -99,9 +106,16 @@ export async function loadRun(realRoot: string, relFile: string): Promise<Loaded
     const callId = child.trajectory.metadata.parent_call_id;
     if (callId) context.byCallId.set(callId, child);
   }
-  const run = viewRun(trajectory, toRelative(realRoot, path), "file", context);
+  const file = toRelative(realRoot, path);
+  const run = viewRun(trajectory, file, "file", context);
+  run.questions = trajectory.questions.map((question) => viewRun(question, file, "file", context));
   placeOrphans(run, context);
   sumTotals(run);
+  if (run.questions.length > 0) {
+    const session = { ...run.totals };
+    for (const question of run.questions) addTotals(session, sumTotals(question));
+    run.sessionTotals = session;
+  }
   return { run, warnings };
 }
 
@@ -146,6 +160,8 @@ function viewRun(
     runEnd: runEndOf(trajectory.iterations),
     orphans: [],
     totals: emptyTotals(),
+    questions: [],
+    sessionTotals: null,
   };
   context.placed.set(trajectory.metadata.run_id, run);
   run.iterations = trajectory.iterations.map((iteration) => {

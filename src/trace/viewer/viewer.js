@@ -38,7 +38,8 @@ function renderList() {
   const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
   const current = fileFromHash();
   const shown = runs.filter((run) => {
-    const text = `${run.question} ${run.rootModel} ${run.subModel} ${run.file}`.toLowerCase();
+    const questions = (run.questions ?? [run.question]).join(" ");
+    const text = `${questions} ${run.rootModel} ${run.subModel} ${run.file}`.toLowerCase();
     return words.every((word) => text.includes(word));
   });
   list.replaceChildren(
@@ -55,6 +56,13 @@ function renderList() {
             "data-file": run.file,
           },
           h("div", { class: "run-question" }, preview(run.question, 140) || "(no question)"),
+          (run.questions?.length ?? 1) > 1
+            ? h(
+                "div",
+                { class: "run-meta", "data-testid": "run-session" },
+                `session · ${run.questions.length} questions · last: ${preview(run.questions.at(-1), 80)}`,
+              )
+            : null,
           h(
             "div",
             { class: "run-meta" },
