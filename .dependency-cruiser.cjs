@@ -17,8 +17,10 @@ const LAYERS = {
   "testing/": ["models/", "sandbox/"],
   "trace/": ["context/", "models/", "budget/", "sandbox/"],
   "rlm/": ["context/", "models/", "budget/", "sandbox/", "trace/", "schema/"],
-  // The HTTP server is a client of the engine like the CLI, and below it.
-  "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
+  // The job queue (BullMQ on Redis): submitters and workers, a client of the engine like the server.
+  "queue/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
+  // The HTTP server is a client of the engine like the CLI, and below it; its jobs endpoint submits to queue/.
+  "server/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/", "queue/"],
   "mcp/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
   // The AI SDK provider (`rlm/ai-sdk`) is a client of the engine like the server: nothing imports it.
   "ai-sdk/": ["context/", "models/", "budget/", "sandbox/", "trace/", "rlm/", "schema/"],
@@ -34,6 +36,7 @@ const LAYERS = {
     "rlm/",
     "schema/",
     "server/",
+    "queue/",
     "mcp/",
     "bench/",
     "index.ts",

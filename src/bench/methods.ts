@@ -9,6 +9,7 @@ import {
   CancelledError,
   RLM,
   RunFailedError,
+  type EventSink,
   type RlmOptions,
   type RlmResult,
   type Usage,
@@ -52,6 +53,8 @@ export interface MethodSettings {
   /** @unit tokens */
   contextWindowTokens: number;
   signal?: AbortSignal;
+  /** Receives the events of RLM methods' runs (a queue worker tallies their spend from them). */
+  onEvent?: EventSink;
 }
 
 /**
@@ -75,6 +78,7 @@ async function runRlmMethod(subcalls: boolean, task: Task, settings: MethodSetti
       prompt: task.question,
       context: task.context,
       ...(settings.signal ? { signal: settings.signal } : {}),
+      ...(settings.onEvent ? { onEvent: settings.onEvent } : {}),
     });
   } catch (e) {
     if (!(e instanceof RunFailedError)) throw e;

@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidOptionError, RlmError, messageOf } from "../errors.ts";
-import { RLM, type RlmOptions } from "../index.ts";
+import { RLM, type EventSink, type RlmOptions } from "../index.ts";
 import { runMethod, type BenchMethod, type MethodOutcome } from "./methods.ts";
 import { markdownReport } from "./report-markdown.ts";
 import { scoresSvg } from "./report-svg.ts";
@@ -25,7 +25,7 @@ import { appendRow, MAX_ANSWER_CHARS, readRows, rowKey, type BenchRow } from "./
 import { scoreAnswer } from "./scorers.ts";
 import { summarise, type SummaryCell } from "./summary.ts";
 import { generateTask } from "./tasks/generate.ts";
-import type { Gold, TaskKind } from "./tasks/task.ts";
+import type { Gold, Task, TaskKind } from "./tasks/task.ts";
 import { DEFAULT_CONTEXT_WINDOW_TOKENS, VANILLA_RESERVED_TOKENS } from "./vanilla.ts";
 
 export interface BenchOptions {
@@ -58,6 +58,36 @@ export interface BenchOptions {
   signal?: AbortSignal;
   /** Called as each row finishes. */
   onRow?: (row: BenchRow, progress: { done: number; total: number }) => void;
+  /**
+   * Runs the rows somewhere else instead of `concurrency` at a time here: `rlm bench --redis` hands each
+   * row to a queue of workers as a job and reports rows as their jobs finish. The report is the same.
+   */
+  rowRunner?: RowRunner;
+}
+
+/**
+ * Runs planned rows elsewhere. `run` calls `onRow` once per row that finished (in any order), and
+ * resolves when every row has, or the signal aborted (rows not reported are not recorded, and run
+ * again on resume).
+ */
+export interface RowRunner {
+  run(
+    rows: readonly PlannedRow[],
+    settings: RowJobSettings,
+    onRow: (row: BenchRow) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<void>;
+}
+
+/** What every row of a run shares, as a row runner sends it along with each row. */
+export interface RowJobSettings {
+  /** The RLM options of every row (models, base URL, limits, trajectory folder). */
+  rlm: RlmOptions;
+  /** @unit tokens */
+  contextWindowTokens: number;
+  /** The root and sub-model names, as the report shows them. */
+  model: string;
+  subModel: string;
 }
 
 export const DEFAULT_BENCH_CONCURRENCY = 4;
@@ -74,7 +104,8 @@ export interface BenchReport {
   files: { jsonl: string; json: string; markdown: string; svg: string };
 }
 
-interface PlannedRow {
+/** One row of the benchmark: a task at a length, with a method and a seed. */
+export interface PlannedRow {
   task: TaskKind;
   lengthTokens: number;
   method: BenchMethod;
@@ -125,6 +156,15 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
 
   let next = 0;
   let done = 0;
+  const record = (row: BenchRow) => {
+    appendRow(files.jsonl, row);
+    rows.set(row.key, row);
+    options.onRow?.(row, { done: ++done, total });
+  };
+  if (options.rowRunner) {
+    await options.rowRunner.run(plan, { rlm, contextWindowTokens, model, subModel }, record, options.signal);
+    next = plan.length;
+  }
   const worker = async () => {
     while (next < plan.length && !options.signal?.aborted) {
       const planned = plan[next++] as PlannedRow;
@@ -136,12 +176,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         signal: options.signal,
       });
       if (!row) continue; // cancelled: not recorded, so a re-run does it again
-      appendRow(files.jsonl, row);
-      rows.set(row.key, row);
-      options.onRow?.(row, { done: ++done, total });
+      record(row);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, plan.length)) }, worker));
+  if (!options.rowRunner)
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, plan.length)) }, worker));
 
   const all = [...rows.values()];
   const summary = summarise(all);
@@ -175,15 +214,17 @@ function planRows(options: BenchOptions): PlannedRow[] {
   return out;
 }
 
-interface RowSettings {
-  rlm: RlmOptions;
-  contextWindowTokens: number;
-  model: string;
-  subModel: string;
+/** How to run one row: the shared settings, a signal that abandons it, and a sink for its runs' events. */
+export interface RowSettings extends RowJobSettings {
   signal: AbortSignal | undefined;
+  onEvent?: EventSink;
 }
 
-async function runRow(planned: PlannedRow, settings: RowSettings): Promise<BenchRow | undefined> {
+/**
+ * Runs one row and scores it (a worker of `rlm bench --redis` calls this for each row job). A failed
+ * method is a row with `status: "error"`; a cancelled one resolves `undefined` (not recorded).
+ */
+export async function runRow(planned: PlannedRow, settings: RowSettings): Promise<BenchRow | undefined> {
   const { task: kind, lengthTokens, method, seed } = planned;
   const task = generateTask(kind, { lengthTokens, seed });
   let outcome: MethodOutcome;
@@ -192,6 +233,7 @@ async function runRow(planned: PlannedRow, settings: RowSettings): Promise<Bench
       rlm: settings.rlm,
       contextWindowTokens: settings.contextWindowTokens,
       ...(settings.signal ? { signal: settings.signal } : {}),
+      ...(settings.onEvent ? { onEvent: settings.onEvent } : {}),
     });
   } catch (error) {
     if (settings.signal?.aborted) return undefined;
@@ -199,6 +241,24 @@ async function runRow(planned: PlannedRow, settings: RowSettings): Promise<Bench
     const code = RlmError.isInstance(error) ? error.code : "UNEXPECTED";
     outcome = { ...FAILED, error: { code, message: messageOf(error) } };
   }
+  return rowOf(planned, task, outcome, settings);
+}
+
+/**
+ * The row of a method that never ran to an outcome (its job failed on every worker): `status: "error"`
+ * with `error`, and nothing spent, so a resume runs it again.
+ */
+export function errorRow(
+  planned: PlannedRow,
+  settings: RowJobSettings,
+  error: { code: string; message: string },
+): BenchRow {
+  const task = generateTask(planned.task, { lengthTokens: planned.lengthTokens, seed: planned.seed });
+  return rowOf(planned, task, { ...FAILED, error }, settings);
+}
+
+function rowOf(planned: PlannedRow, task: Task, outcome: MethodOutcome, settings: RowJobSettings): BenchRow {
+  const { task: kind, lengthTokens, method, seed } = planned;
   return {
     key: rowKey(kind, lengthTokens, method, seed),
     task: kind,

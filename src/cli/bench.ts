@@ -13,6 +13,7 @@ import type { BenchRow } from "../bench/results-store.ts";
 import { TASK_KINDS, type TaskKind } from "../bench/tasks/task.ts";
 import type { RlmOptions } from "../rlm/options.ts";
 import { UsageError, type CommandIO } from "./command.ts";
+import type { QueuedBenchSummary } from "./bench-queue.ts";
 import { EXIT } from "./exit-codes.ts";
 import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
 
@@ -44,9 +45,15 @@ Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $RLM_BASE_URL):
 Limits of each RLM run:
 ${limitFlagsHelp()}
 
+Distributed (see docs/queue.md):
+      --redis URL          send each row as a job to the queue in Redis, for rlm worker processes on
+                           any machines to run (they generate the row's task from its seed; started with
+                           the same --base-url, or --allow-base-url); rows are recorded as they finish
+      --queue NAME         the queue's name (default rlm)
+
 Output:
       --out DIR            results folder (default bench-results); an existing one is resumed
-      --concurrency N      rows run at once (default 4)
+      --concurrency N      rows run at once (default 4; with --redis the workers' own settings apply)
       --no-trajectories    do not keep RLM trajectories (kept in DIR/trajectories by default)
   -q, --quiet              no progress on stderr
   -h, --help               this help
@@ -73,6 +80,8 @@ export async function bench(argv: readonly string[], io: CommandIO): Promise<num
       "base-url": { type: "string" },
       ...LIMIT_OPTIONS,
       out: { type: "string" },
+      redis: { type: "string" },
+      queue: { type: "string" },
       concurrency: { type: "string" },
       "no-trajectories": { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
@@ -108,6 +117,7 @@ export async function bench(argv: readonly string[], io: CommandIO): Promise<num
   applyLimitFlags(values, rlm);
 
   const progress = values.quiet ? undefined : io.stderr;
+  const queued = values.redis ? await connectQueue(values.redis, values.queue, progress) : undefined;
   const report = await runBenchmark({
     tasks,
     lengths,
@@ -119,13 +129,43 @@ export async function bench(argv: readonly string[], io: CommandIO): Promise<num
     outDir: resolve(io.cwd, values.out ?? "bench-results"),
     signal: io.signal,
     onRow: (row, { done, total }) => progress?.write(`[rlm] [${done}/${total}] ${describeRow(row)}\n`),
-  });
+    ...(queued ? { rowRunner: queued.runner } : {}),
+  }).finally(() => queued?.queue.close());
+  if (queued) progress?.write(`[rlm] ${describeQueued(queued.summary)}\n`);
   if (report.skipped > 0)
     progress?.write(`[rlm] ${report.skipped} row(s) had already finished in this folder.\n`);
   io.stdout.write(readFileSync(report.files.markdown, "utf8"));
   progress?.write(`[rlm] results: ${report.files.markdown}, ${report.files.svg}, ${report.files.json}\n`);
   if (report.cancelled) return EXIT.cancelled;
   return report.rows.some((row) => row.status === "error") ? EXIT.failed : EXIT.answered;
+}
+
+/** The queue and the row runner of `--redis`; the queue code is loaded only then. */
+async function connectQueue(
+  url: string,
+  name: string | undefined,
+  progress: NodeJS.WritableStream | undefined,
+) {
+  const { RlmQueue } = await import("../queue/index.ts");
+  const { emptyQueuedBenchSummary, queueRowRunner } = await import("./bench-queue.ts");
+  const queue = await RlmQueue.connect({ redis: url, ...(name ? { name } : {}) });
+  const summary = emptyQueuedBenchSummary();
+  const runner = queueRowRunner(queue, summary, (line) => progress?.write(`[rlm] ${line}\n`));
+  return { queue, summary, runner };
+}
+
+function describeQueued(summary: QueuedBenchSummary): string {
+  const jobs = `${summary.jobs} row job(s) on the queue`;
+  if (summary.failedAttempts === 0) return `${jobs}; no attempt failed.`;
+  const spend = summary.failedSpend;
+  const cost =
+    spend.unpricedCalls > 0
+      ? `$${spend.costUsd.toFixed(4)} + ${spend.unpricedCalls} unpriced`
+      : `$${spend.costUsd.toFixed(4)}`;
+  return (
+    `${jobs}; ${summary.failedAttempts} attempt(s) did not give their row (a worker died or the job failed) and ` +
+    `spent ${spend.calls} call(s), ${spend.inputTokens + spend.outputTokens} tokens, ${cost}, not counted in the rows.`
+  );
 }
 
 function describeRow(row: BenchRow): string {

@@ -46,6 +46,9 @@ Server:
                            see docs/security.md for what runs in one interpreter share)
       --drain-timeout S    on SIGTERM or Ctrl-C, seconds to let runs finish before cancelling them
                            (default ${DEFAULT_DRAIN_SECONDS})
+      --redis URL          also take asynchronous jobs: POST /v1/rlm/jobs queues one in Redis for
+                           rlm worker processes, GET /v1/rlm/jobs/ID reads it back (docs/queue.md)
+      --queue NAME         the jobs' queue (default rlm)
   -q, --quiet              no request log on stderr
   -h, --help               this help
 
@@ -75,6 +78,8 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
       "drain-timeout": { type: "string" },
       "spare-guests": { type: "string" },
       "share-interpreters": { type: "string" },
+      redis: { type: "string" },
+      queue: { type: "string" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -121,6 +126,12 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
     ? await grantedFolders("--allow-path", values["allow-path"], io.cwd)
     : undefined;
   const log = values.quiet ? undefined : (line: string) => io.stderr.write(`rlm serve: ${line}\n`);
+  // The queue code (BullMQ, Redis) is loaded only for --redis.
+  const jobs = values.redis
+    ? await (
+        await import("../queue/index.ts")
+      ).RlmQueue.connect({ redis: values.redis, ...(values.queue ? { name: values.queue } : {}) })
+    : undefined;
   let server;
   try {
     server = await startServer({
@@ -132,9 +143,11 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
       maxRunsPerKey,
       maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
       confine,
+      jobs,
       ...(log ? { log } : {}),
     });
   } catch (error) {
+    await jobs?.close();
     if (error instanceof ServerConfigError) throw new UsageError(error.message);
     throw error;
   }
@@ -144,12 +157,14 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
   io.stderr.write(
     `rlm serve: model ${rlm.model}, sub-model ${rlm.subModel}; ${confine ? `files under ${confine.roots.join(", ")}` : "no server files (--allow-path)"}; ${io.env.RLM_SERVE_API_KEYS ? "API keys required" : "no API keys (loopback only)"}\n`,
   );
+  if (jobs) io.stderr.write(`rlm serve: jobs (POST /v1/rlm/jobs) go to queue "${jobs.name}"\n`);
   await new Promise<void>((done) => {
     if (io.signal.aborted) done();
     else io.signal.addEventListener("abort", () => done(), { once: true });
   });
   io.stderr.write(`rlm serve: shutting down; letting runs finish for up to ${drainSeconds} s\n`);
   const cancelled = await server.close(drainSeconds * 1000);
+  await jobs?.close();
   io.stderr.write(
     `rlm serve: stopped${cancelled ? ` (${cancelled} run(s) cancelled at the drain timeout)` : ""}\n`,
   );

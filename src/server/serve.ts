@@ -6,11 +6,13 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { PathConfinement } from "../context/confine.ts";
+import type { RlmQueue } from "../queue/index.ts";
 import type { RLM } from "../rlm/rlm.ts";
 import { ActiveRuns } from "./active-runs.ts";
 import { Admission, type AdmissionLimits } from "./admission.ts";
 import type { ApiKeys } from "./api-keys.ts";
 import { createApp } from "./app.ts";
+import { mountJobRoutes } from "./jobs-routes.ts";
 
 export interface ServerOptions extends AdmissionLimits {
   rlm: RLM;
@@ -22,6 +24,8 @@ export interface ServerOptions extends AdmissionLimits {
   /** @unit bytes */
   maxBodyBytes: number;
   confine?: PathConfinement | undefined;
+  /** The queue `POST /v1/rlm/jobs` sends jobs to (`--redis`); without it the jobs routes answer 404. */
+  jobs?: RlmQueue | undefined;
   log?: (line: string) => void;
 }
 
@@ -55,6 +59,11 @@ export async function startServer(options: ServerOptions): Promise<RlmServer> {
     runs,
     maxBodyBytes: options.maxBodyBytes,
     confine: options.confine,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  mountJobRoutes(app, {
+    jobs: options.jobs,
+    maxBodyBytes: options.maxBodyBytes,
     ...(options.log ? { log: options.log } : {}),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
