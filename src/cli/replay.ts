@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { replayRecording, type ReplayResult } from "../bench/replay.ts";
-import { loadContext } from "../context/load-context.ts";
+import { CONTEXT_FORMATS, isContextFormat, loadContext } from "../context/load-context.ts";
 import { defaultCacheDir } from "../rlm/environment.ts";
 import { readRecording } from "../trace/recording.ts";
 import { UsageError, type CommandIO } from "./command.ts";
@@ -25,7 +25,9 @@ implementation's logger.
   -c, --context PATH       the run's context: a file, a folder, a glob or - for stdin (repeatable).
                            Required for rlm's files, which do not store the context; a reference
                            file's own context (its run_context line) is used when this is absent
-      --context-format F   text (default), json or jsonl: how to read a single file or stdin
+      --context-format F   how to read a single file or stdin: auto (the default: PDF, DOCX, HTML
+                           and .ipynb as text, CSV/TSV as a list of dicts, JSONL as a list, by
+                           extension; else text), text, json, jsonl, csv or tsv
       --json               print the whole result as JSON
   -q, --quiet              print only the verdict line
   -h, --help               this help
@@ -54,9 +56,9 @@ export async function replay(argv: readonly string[], io: CommandIO): Promise<nu
     );
   }
   const path = positionals[0] as string;
-  const format = values["context-format"] ?? "text";
-  if (format !== "text" && format !== "json" && format !== "jsonl") {
-    throw new UsageError(`--context-format must be text, json or jsonl, got "${format}".`);
+  const format = values["context-format"] ?? "auto";
+  if (!isContextFormat(format)) {
+    throw new UsageError(`--context-format must be one of ${CONTEXT_FORMATS.join(", ")}, got "${format}".`);
   }
   let text: string;
   try {

@@ -1,6 +1,7 @@
 /**
- * Loads what the CLI's `--context` names: a file (its text), a directory or a glob (an object of path to
- * text, `.gitignore` respected, binary files skipped and reported), or `-` for standard input.
+ * Loads what the CLI's `--context` names: a file (its text, or for a document its text or rows), a
+ * directory or a glob (an object of path to text, `.gitignore` respected, documents converted to text,
+ * binary and unreadable files skipped and reported), or `-` for standard input. See docs/contexts.md.
  */
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -11,14 +12,43 @@ import type { JsonValue, RlmContext } from "./context.ts";
 import { formatCount } from "../format-count.ts";
 import { isInside, type PathConfinement } from "./confine.ts";
 import type { ContextNotes } from "./describe-context.ts";
+import {
+  documentKind,
+  documentText,
+  KIND_NAMES,
+  readTable,
+  type DocumentKind,
+  type DocumentNotes,
+  type FileNote,
+} from "./documents.ts";
+
+/**
+ * How to read a single file or stdin. `auto`: by the file's extension (PDF, DOCX, HTML, notebooks to
+ * text; CSV/TSV to a list of dicts; JSONL to a list), else as text. `text`: as it is (a binary file is
+ * refused). `json`, `jsonl`, `csv`, `tsv`: parsed as that. A directory's files are read the same way
+ * whatever the format: documents converted to text, everything else as it is.
+ */
+export type ContextFormat = "auto" | "text" | "json" | "jsonl" | "csv" | "tsv";
+/** Every `ContextFormat`, for flags and checks. */
+export const CONTEXT_FORMATS: readonly ContextFormat[] = ["auto", "text", "json", "jsonl", "csv", "tsv"];
+/** True for a `ContextFormat` name, e.g. a `--context-format` value. */
+export function isContextFormat(value: string): value is ContextFormat {
+  return (CONTEXT_FORMATS as readonly string[]).includes(value);
+}
+/** The document formats read, as users name them. */
+const SUPPORTED = "PDF, DOCX, HTML, CSV, TSV, JSONL, .ipynb";
+/** Documents a directory's files are converted from; any other file is read as its text. */
+const CONVERTED_IN_DIRECTORIES: ReadonlySet<DocumentKind> = new Set(["pdf", "docx", "html", "ipynb"]);
+/** Kinds whose file is text: one that cannot be parsed can still be read with `format: "text"`. */
+const TEXT_KINDS: ReadonlySet<DocumentKind> = new Set(["html", "csv", "tsv", "jsonl", "ipynb"]);
 
 export interface LoadContextOptions {
   /** Glob patterns a file under a directory must match, relative to that directory. */
   include?: readonly string[];
   /** Glob patterns that drop files, relative to the directory (or to `cwd` for globs). */
   exclude?: readonly string[];
-  /** How to read a single file or stdin: as text, as one JSON value, or as JSON lines. @default "text" */
-  format?: "text" | "json" | "jsonl";
+  /** How to read a single file or stdin. @default "auto" */
+  format?: ContextFormat;
   cwd?: string;
   /** Standard input, for `-`. */
   stdin?: NodeJS.ReadableStream;
@@ -32,13 +62,22 @@ export interface LoadContextOptions {
 
 export interface LoadedContext {
   context: RlmContext;
-  notes: ContextNotes;
+  /** What the model is told besides the context's shape: its source, what was skipped, each document. */
+  notes: ContextNotes & DocumentNotes;
   /** Files read (1 for a single file or stdin). */
   files: number;
   /** Characters loaded. */
   chars: number;
   /** Files left out, with the reason. */
   skipped: string[];
+}
+
+/** "1 PDF, 2 DOCX" for the documents a load converted or parsed, or "" for none. */
+export function documentsSummary(notes: DocumentNotes): string {
+  const counts = new Map<string, number>();
+  for (const file of Object.values(notes.files ?? {}))
+    counts.set(file.kind, (counts.get(file.kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${formatCount(count)} ${kind}`).join(", ");
 }
 
 /** V8 cannot hold one string much longer than this; a larger context must be split by the caller. */
@@ -66,6 +105,7 @@ export async function loadContext(
   if (specs.length === 1 && specs[0] === "-")
     return fromText(
       await readStream(options.stdin ?? process.stdin),
+      "standard input",
       "the text read from standard input",
       options,
     );
@@ -78,20 +118,22 @@ export async function loadContext(
         path,
       );
     const bytes = await readOrFail(path);
+    const kind = (options.format ?? "auto") === "auto" ? documentKind(path, bytes) : undefined;
+    if (kind) return fromDocument(kind, bytes, shown[0] ?? path, path);
     if (isBinary(bytes))
       throw new ContextLoadError(
-        `${shown[0]} is a binary file; pass a text file, a directory or a glob.`,
+        `${shown[0]} is a binary file; pass a text file, a document (${SUPPORTED}), a directory or a glob.`,
         path,
       );
-    return fromText(bytes.toString("utf8"), `the text of ${shown[0] ?? ""}`, options);
+    return fromText(bytes.toString("utf8"), shown[0] ?? path, `the text of ${shown[0] ?? ""}`, options);
   }
-  const files = new Map<string, string>();
-  const skipped: string[] = [];
+  const found: Found = { files: new Map(), notes: {}, skipped: [] };
+  const { files, skipped } = found;
   const sources: string[] = [];
   for (const [i, spec] of specs.entries()) {
     if (spec === "-")
       throw new ContextLoadError("`-` (stdin) cannot be combined with other --context values.");
-    await collect(spec, cwd, options, files, skipped);
+    await collect(spec, cwd, options, found);
     sources.push(shown[i] ?? spec);
   }
   if (files.size === 0) {
@@ -100,25 +142,80 @@ export async function loadContext(
         "Check the path, the --include patterns and .gitignore.",
     );
   }
-  const context = Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+  const context = Object.fromEntries([...files].sort(byKey));
+  const notes = Object.fromEntries(Object.entries(found.notes).sort(byKey));
   const chars = [...files.values()].reduce((sum, text) => sum + text.length, 0);
   checkSize(chars, sources.join(", "));
   return {
     context,
-    notes: { source: `${files.size} files from ${sources.join(", ")}, keyed by path`, skipped },
+    notes: {
+      source: `${files.size} files from ${sources.join(", ")}, keyed by path`,
+      skipped,
+      ...(Object.keys(notes).length > 0 ? { files: notes } : {}),
+    },
     files: files.size,
     chars,
     skipped,
   };
 }
 
-function fromText(text: string, source: string, options: LoadContextOptions): LoadedContext {
+/** Text read as `options.format` says; `name` is what the user called it (a file, or standard input). */
+async function fromText(
+  text: string,
+  name: string,
+  source: string,
+  options: LoadContextOptions,
+): Promise<LoadedContext> {
   checkSize(text.length, source);
-  const format = options.format ?? "text";
+  const format = options.format ?? "auto";
   let context: RlmContext = text;
   if (format === "json") context = parseJson(text, source);
   if (format === "jsonl") context = parseJsonLines(text, source);
+  if (format === "csv" || format === "tsv") return fromDocument(format, Buffer.from(text), name);
   return { context, notes: { source }, files: 1, chars: text.length, skipped: [] };
+}
+
+/**
+ * One document as the whole context: a CSV/TSV as its rows, JSONL as its items, anything else as its
+ * text. `name` is what the user called it (the key of its note).
+ */
+async function fromDocument(
+  kind: DocumentKind,
+  bytes: Buffer,
+  name: string,
+  path?: string,
+): Promise<LoadedContext> {
+  const loaded = (context: RlmContext, note: FileNote, chars: number, source: string): LoadedContext => {
+    checkSize(chars, name);
+    return { context, notes: { source, files: { [name]: note } }, files: 1, chars, skipped: [] };
+  };
+  try {
+    if (kind === "csv" || kind === "tsv") {
+      const { rows, note } = await readTable(bytes, kind);
+      return loaded(rows, note, bytes.toString("utf8").length, `the rows of ${name}`);
+    }
+    if (kind === "jsonl") {
+      const text = bytes.toString("utf8");
+      const items = parseJsonLines(text, name) as readonly unknown[];
+      const note = {
+        kind: KIND_NAMES.jsonl,
+        bytes: bytes.byteLength,
+        extent: `${formatCount(items.length)} items`,
+      };
+      return loaded(items as RlmContext, note, text.length, `the items of ${name}, one per line`);
+    }
+    const { text, note } = await documentText(kind, bytes);
+    return loaded(text, note, text.length, `the text of ${name}`);
+  } catch (error) {
+    if (error instanceof ContextLoadError) throw error;
+    const hint = TEXT_KINDS.has(kind) ? " Pass --context-format text to read it as plain text." : "";
+    throw new ContextLoadError(
+      `${name} cannot be read as ${KIND_NAMES[kind]}: ${(error as Error).message}.${hint}`,
+      path,
+      { cause: error },
+    );
+  }
 }
 
 function parseJson(text: string, source: string): RlmContext {
@@ -163,19 +260,20 @@ function parseJsonLines(text: string, source: string): RlmContext {
   return items as RlmContext;
 }
 
-async function collect(
-  spec: string,
-  cwd: string,
-  options: LoadContextOptions,
-  files: Map<string, string>,
-  skipped: string[],
-): Promise<void> {
+/** What a directory walk gathers: each file's text and note by key, and what it left out. */
+interface Found {
+  files: Map<string, string>;
+  notes: { [key: string]: FileNote };
+  skipped: string[];
+}
+
+async function collect(spec: string, cwd: string, options: LoadContextOptions, found: Found): Promise<void> {
   const isGlob = picomatch.scan(spec).isGlob;
   const base = isGlob ? resolve(cwd, picomatch.scan(spec).base || ".") : resolve(cwd, spec);
   const info = await statOrUndefined(base);
   if (!info) throw new ContextLoadError(`${spec} does not exist (looked in ${cwd}).`, base);
   if (info.isFile()) {
-    await addFile(base, cwd, options, files, skipped);
+    await addFile(base, cwd, options, found);
     return;
   }
   const matchesGlob = isGlob
@@ -203,19 +301,14 @@ async function collect(
       if (matchesGlob && !matchesGlob(toPosix(relative(cwd, path)))) continue;
       if (include && !include(fromBase)) continue;
       if (exclude && (exclude(fromBase) || exclude(toPosix(relative(cwd, path))))) continue;
-      await addFile(path, cwd, options, files, skipped);
+      await addFile(path, cwd, options, found);
     }
   };
   await walk(base);
 }
 
-async function addFile(
-  path: string,
-  cwd: string,
-  options: LoadContextOptions,
-  files: Map<string, string>,
-  skipped: string[],
-): Promise<void> {
+async function addFile(path: string, cwd: string, options: LoadContextOptions, found: Found): Promise<void> {
+  const { files, skipped } = found;
   const key = toPosix(relative(cwd, path)) || path;
   if (options.confine && !(await options.confine.allows(path))) {
     skipped.push(`${key} (outside the allowed folders)`);
@@ -226,6 +319,17 @@ async function addFile(
     return undefined;
   });
   if (!bytes) return;
+  const kind = documentKind(path, bytes);
+  if (kind && CONVERTED_IN_DIRECTORIES.has(kind)) {
+    try {
+      const { text, note } = await documentText(kind, bytes);
+      files.set(key, text);
+      found.notes[key] = note;
+    } catch (error) {
+      skipped.push(`${key} (${KIND_NAMES[kind]}, unreadable: ${(error as Error).message})`);
+    }
+    return;
+  }
   if (isBinary(bytes)) {
     skipped.push(`${key} (binary)`);
     return;
