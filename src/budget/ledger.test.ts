@@ -30,6 +30,7 @@ test("totals equal the sum of the calls, per model and per depth; unknowns are c
     uncountedCalls: 1,
     abandonedCalls: 0,
     savedCalls: 0,
+    toolCalls: 0,
   });
   assert.equal(report.byModel["openai/b"]?.calls, 2);
   assert.equal(report.byDepth["0"]?.costUsd, 0.5);
@@ -69,4 +70,16 @@ test("a saved sub-call is counted and rolls up, adding no call, tokens or cost",
   assert.equal(total.costUsd, 0);
   assert.equal(root.report().byModel["openai/sub"]?.savedCalls, 2);
   assert.equal(child.report().byDepth["2"]?.savedCalls, 2);
+});
+
+test("a tool call is counted in the total and rolls up, adding no model call, tokens or cost", () => {
+  const root = new Ledger();
+  const child = root.child();
+  child.recordToolCall();
+  root.recordToolCall();
+  assert.equal(root.report().total.toolCalls, 2);
+  assert.equal(child.report().total.toolCalls, 1);
+  assert.equal(root.report().total.calls, 0);
+  assert.equal(root.report().total.costUsd, 0);
+  assert.deepEqual(root.report().byModel, {});
 });

@@ -31,6 +31,11 @@ export interface UsageTotals {
    * billed for them, so their tokens and cost are in no other count, and they are not in `calls`.
    */
   savedCalls: number;
+  /**
+   * Calls of custom tools (`tools`), made on the host: no tokens, no cost. Counted in `total` only
+   * (they have no model, and `byDepth` counts model calls).
+   */
+  toolCalls: number;
 }
 
 export interface UsageReport {
@@ -54,6 +59,7 @@ export function emptyTotals(): UsageTotals {
     uncountedCalls: 0,
     abandonedCalls: 0,
     savedCalls: 0,
+    toolCalls: 0,
   };
 }
 
@@ -106,6 +112,12 @@ export class Ledger {
     getOrCreate(this.#byModel, model).savedCalls++;
     getOrCreate(this.#byDepth, depth).savedCalls++;
     this.#parent?.recordSaved(model, depth);
+  }
+
+  /** Records one call of a custom tool. */
+  recordToolCall(): void {
+    this.#total.toolCalls++;
+    this.#parent?.recordToolCall();
   }
 
   /** A copy of the totals so far. */

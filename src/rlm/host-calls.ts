@@ -2,7 +2,7 @@
  * What guest code's `llm_query`, `llm_query_batched`, `rlm_query`, `rlm_query_batched` and `budget` do
  * on the host: pick the model, take a sub-call from the tree's allowance, call the model through the
  * tree's one call path (or answer from the tree's sub-call cache), emit events, and hand `rlm_query` to
- * a child run while depth remains.
+ * a child run while depth remains. Custom tools' calls are passed on to `tool-calls.ts`.
  */
 import type { Ledger } from "../budget/ledger.ts";
 import type { RlmContext } from "../context/context.ts";
@@ -15,6 +15,7 @@ import { callModel } from "./call-model.ts";
 import type { RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
 import { subcallKey } from "./subcall-cache.ts";
+import { callTool } from "./tool-calls.ts";
 
 type Batch = { id: string; index: number; size: number } | undefined;
 
@@ -47,6 +48,8 @@ export const BATCH_ERROR_PREFIX = "Error: ";
 export function createHostCallHandler(scope: HostCallScope): HostCallHandler {
   return async (call: HostCall, signal: AbortSignal): Promise<HostCallReply> => {
     if (call.kind === "budget") return { ok: true, value: budgetLeft(scope) };
+    // Tools are the application's functions, not sub-models: `subcalls: false` leaves them on.
+    if (call.kind === "tool") return callTool(scope, call, signal);
     if (!scope.tree.options.subcalls) return { ok: false, error: subcallsOffMessage(call.kind) };
     let model: Model;
     try {

@@ -11,6 +11,7 @@ import type { EventSink } from "../trace/events.ts";
 import type { Trajectory } from "../trace/trajectory.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { SubcallCache } from "./subcall-cache.ts";
+import type { ReadyTool } from "./tools.ts";
 
 export interface RunTree {
   options: ResolvedOptions;
@@ -40,6 +41,8 @@ export interface RunTree {
    * events as they are generated, and the answer comes as `answer-delta` events.
    */
   streamReplies: boolean;
+  /** The custom tools code may call (`tools`), ready to serve; empty when there are none. */
+  tools: readonly ReadyTool[];
   /** Answers identical plain sub-calls once (`cacheSubcalls`); `undefined` when it is off. */
   subcallCache: SubcallCache | undefined;
   /** A new id, unique within the process, e.g. `run_3f9a1c2e`. */

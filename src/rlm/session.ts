@@ -28,6 +28,7 @@ import type { RunLimits } from "./options.ts";
 import { RunFailedError, type RlmResult } from "./result.ts";
 import type { SessionQuestion } from "./run-rlm.ts";
 import { sessionContexts, sessionFirstMessage, type SessionContext } from "./session-prompt.ts";
+import { readyTools, toolSignatures, type ResolvedTool } from "./tools.ts";
 
 /** What `RLM.session` takes. */
 export interface SessionRequest {
@@ -97,6 +98,8 @@ export interface SessionInit {
   seed: number;
   repl: "python" | "javascript";
   sandbox: Sandbox;
+  /** The RLM's custom tools, defined in the session's REPL with its first load. */
+  tools: readonly ResolvedTool[];
   trajectories: TrajectoryBuilder;
   writer: TrajectoryWriter | undefined;
   run: (
@@ -133,7 +136,13 @@ export class Session {
     this.#contexts = [
       { name: "context", description: describeContext(init.context, init.contextNotes), question: 0 },
     ];
-    this.#loaded = init.sandbox.load(init.context, { seed: init.seed });
+    // A tool's signature needs its validator, made asynchronously: with tools, the load waits for them.
+    this.#loaded =
+      init.tools.length === 0
+        ? init.sandbox.load(init.context, { seed: init.seed })
+        : readyTools(init.tools).then((tools) =>
+            init.sandbox.load(init.context, { seed: init.seed, tools: toolSignatures(tools) }),
+          );
     this.#loaded.catch(() => {});
   }
 

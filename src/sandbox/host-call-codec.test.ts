@@ -47,3 +47,14 @@ test("decodeHostCall rejects malformed calls from untrusted guest code with a me
     assert.equal(typeof decodeHostCall(bad), "string", bad);
   }
 });
+
+test("decodeHostCall reads a tool call: a name and one object of arguments, nothing else", () => {
+  assert.deepEqual(decodeHostCall('{"kind":"tool","name":"search","args":{"q":"x","k":2}}'), {
+    kind: "tool",
+    name: "search",
+    args: { q: "x", k: 2 },
+  });
+  assert.match(String(decodeHostCall('{"kind":"tool","args":{}}')), /name its tool/);
+  for (const args of ["[1]", "null", '"x"', "3"])
+    assert.match(String(decodeHostCall(`{"kind":"tool","name":"t","args":${args}}`)), /one dict/);
+});

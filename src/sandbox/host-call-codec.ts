@@ -16,6 +16,13 @@ export function decodeHostCall(json: string): HostCall | string {
   if (typeof raw !== "object" || raw === null) return "Malformed host call.";
   const { kind, prompt, prompts, model, context, contexts } = raw as Record<string, unknown>;
   if (kind === "budget") return { kind };
+  if (kind === "tool") {
+    const { name, args } = raw as Record<string, unknown>;
+    if (typeof name !== "string") return "A tool call must name its tool.";
+    if (typeof args !== "object" || args === null || Array.isArray(args))
+      return "A tool's arguments must be one dict (a JSON object) of named arguments.";
+    return { kind, name, args: args as Record<string, unknown> };
+  }
   if (model !== undefined && model !== null && typeof model !== "string")
     return "model must be a str or None.";
   const modelName = typeof model === "string" ? model : undefined;

@@ -39,6 +39,7 @@ export function usageTotals(fields: Partial<UsageTotals> = {}): UsageTotals {
     uncountedCalls: 0,
     abandonedCalls: 0,
     savedCalls: 0,
+    toolCalls: 0,
     ...fields,
   };
 }

@@ -179,7 +179,8 @@ function readTurn(line: IterationLine, iteration: number, ours: boolean): Record
     // Never less than what the file shows (an edited file may not have updated the count).
     stdoutChars: Math.max(result.stdout_chars ?? 0, codePointLength(result.stdout)),
     errorType: result.error?.type,
-    calls: result.rlm_calls.map((call) => readCall(call, ours)),
+    // A custom tool's call is not a model's: a replay runs the tool again, it serves no reply.
+    calls: result.rlm_calls.filter(isModelCall).map((call) => readCall(call, ours)),
   }));
   return {
     iteration,
@@ -199,7 +200,11 @@ function readTurn(line: IterationLine, iteration: number, ours: boolean): Record
   };
 }
 
-function readCall(call: RlmCallLine, ours: boolean): RecordedCall {
+function isModelCall(call: RlmCallLine): call is RlmCallLine & { kind: RecordedCall["kind"] } {
+  return call.kind !== "tool";
+}
+
+function readCall(call: RlmCallLine & { kind: RecordedCall["kind"] }, ours: boolean): RecordedCall {
   const prompt = promptText(call.prompt);
   const summary = Object.values(call.usage_summary.model_usage_summaries)[0];
   return {

@@ -157,3 +157,43 @@ test("the best-effort reply is the final reply, not a turn; events of unknown ru
   assert.equal(t?.finalReply?.text, "my best guess");
   assert.equal(t?.end?.stopReason, "max-turns");
 });
+
+test("a block's tool calls fold into its toolCalls, in start order, with their result or error", () => {
+  const builder = new TrajectoryBuilder();
+  const at = { runId: "r", depth: 0, time: 2200 };
+  const events: RlmEvent[] = [
+    runStart("r", 0),
+    reply("r", 0, 1, "code"),
+    { ...at, type: "code-start", turn: 1, block: 0, blocks: 1, code: "x" },
+    { ...at, type: "tool-start", callId: "t1", name: "search", args: '{"q":"a"}' },
+    { ...at, type: "tool-start", callId: "t2", name: "search", args: '{"q":1}' },
+    {
+      ...at,
+      type: "tool-end",
+      callId: "t2",
+      name: "search",
+      args: '{"q":1}',
+      result: undefined,
+      error: "bad q",
+      durationMs: 1,
+    },
+    {
+      ...at,
+      type: "tool-end",
+      callId: "t1",
+      name: "search",
+      args: '{"q":"a"}',
+      result: "[1]",
+      error: undefined,
+      durationMs: 4,
+    },
+    { ...at, type: "code-result", turn: 1, block: 0, code: "x", result: result("") },
+  ];
+  for (const event of events) builder.onEvent(event);
+  const block = builder.get("r")?.turns[0]?.blocks[0];
+  assert.deepEqual(block?.toolCalls, [
+    { callId: "t1", name: "search", args: '{"q":"a"}', result: "[1]", error: undefined, durationMs: 4 },
+    { callId: "t2", name: "search", args: '{"q":1}', result: undefined, error: "bad q", durationMs: 1 },
+  ]);
+  assert.deepEqual(block?.subcalls, []);
+});

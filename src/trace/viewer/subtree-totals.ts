@@ -4,7 +4,7 @@
  * (`budget/ledger.ts`), so a finished root's totals equal its `run_end.usage`: a call whose cost is
  * unknown is counted in `unpricedCalls` (never as $0), a failed call that reported no usage is not
  * a call (the ledger does not count it either) but is listed in `failedCalls`, and a sub-call the
- * sub-call cache answered (`cached`) sent nothing and counts nothing.
+ * sub-call cache answered (`cached`) sent nothing and counts nothing, nor does a custom tool's call.
  */
 import type { IterationLine, RlmCallLine } from "../trajectory-file.ts";
 
@@ -76,12 +76,13 @@ function usageTotals(usage: IterationLine["usage"]): SubtreeTotals {
 export function subcallOwnTotals(
   call: Pick<
     RlmCallLine,
-    "usage_summary" | "error" | "prompt_tokens" | "completion_tokens" | "cost_usd" | "cached"
+    "usage_summary" | "error" | "prompt_tokens" | "completion_tokens" | "cost_usd" | "cached" | "kind"
   >,
   hasChild: boolean,
 ): SubtreeTotals {
   const totals = emptyTotals();
-  if (hasChild || call.cached) return totals;
+  // A custom tool's call ran on the host: no model, no tokens, no cost.
+  if (hasChild || call.cached || call.kind === "tool") return totals;
   // The writer leaves `model_usage_summaries` empty exactly when the call reported no usage.
   const reported = Object.keys(call.usage_summary?.model_usage_summaries ?? {}).length > 0;
   if (!reported) {

@@ -54,13 +54,14 @@ function renderRow(iteration, start, time, total, onclick) {
 function renderBlockSegment(block, index, span) {
   const calls = block.result.rlm_calls;
   const seconds = block.result.execution_time;
-  const title = `code block ${index + 1}: ${formatSeconds(seconds)}, ${calls.length} sub-call(s)`;
+  const tools = calls.filter((call) => call.kind === "tool").length;
+  const title = `code block ${index + 1}: ${formatSeconds(seconds)}, ${calls.length - tools} sub-call(s)${tools > 0 ? `, ${tools} tool call(s)` : ""}`;
   const element = segment(block.result.error ? "tl-block tl-error" : "tl-block", seconds / span, title);
   element.append(
     ...calls.map((call) =>
       h("span", {
-        class: call.child ? "tl-tick tl-child" : "tl-tick",
-        title: `${call.kind}: ${formatSeconds(call.execution_time)}`,
+        class: call.child ? "tl-tick tl-child" : call.kind === "tool" ? "tl-tick tl-tool" : "tl-tick",
+        title: `${call.kind === "tool" ? `tool ${call.tool}` : call.kind}: ${formatSeconds(call.execution_time)}`,
       }),
     ),
   );
