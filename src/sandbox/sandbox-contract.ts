@@ -43,6 +43,50 @@ export interface SandboxDialect {
   syntaxErrorType: string;
 }
 
+/** The Python spelling of each case, for every Python guest (Pyodide, native CPython in a container). */
+export const pythonDialect: SandboxDialect = {
+  printContextLength: "print(len(context))",
+  printContextType: "print(type(context).__name__)",
+  typeNames: { string: "str", list: "list", object: "dict" },
+  assignThenFail: "x = 41\nraise ValueError('boom')",
+  errorType: "ValueError",
+  printX: "print(x)",
+  callLlmQuery: "print(llm_query('ping'))",
+  callBatched: "print('|'.join(llm_query_batched(['a', 'b', 'c'])))",
+  infiniteLoop: "while True:\n    pass",
+  longSleep: "import time\ntime.sleep(60)",
+  stubbornLoop:
+    "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+  queryLoopIgnoringErrors:
+    "n = 0\nwhile n < 50:\n    try:\n        llm_query('again')\n    except BaseException:\n        n += 1",
+  printMany: (n) => `print('a' * ${n})`,
+  submitAnswer: "answer['content'] = 'forty-two'\nanswer['ready'] = True",
+  rebindContext: "context = 'something else'",
+  syntaxError: "def broken(:\n    pass",
+  syntaxErrorType: "SyntaxError",
+};
+
+/** The JavaScript spelling of each case (QuickJS). */
+export const javascriptDialect: SandboxDialect = {
+  printContextLength: "print(context.length)",
+  printContextType: "print(Array.isArray(context) ? 'array' : typeof context)",
+  typeNames: { string: "string", list: "array", object: "object" },
+  assignThenFail: "x = 41\nthrow new RangeError('boom')",
+  errorType: "RangeError",
+  printX: "print(x)",
+  callLlmQuery: "print(llm_query('ping'))",
+  callBatched: "print(llm_query_batched(['a', 'b', 'c']).join('|'))",
+  infiniteLoop: "while (true) {}",
+  longSleep: "const start = Date.now()\nwhile (Date.now() - start < 60000) {}",
+  stubbornLoop: undefined,
+  queryLoopIgnoringErrors: "let n = 0\nwhile (n < 50) {\n  try { llm_query('again') } catch { n++ }\n}",
+  printMany: (n) => `print('a'.repeat(${n}))`,
+  submitAnswer: "answer.content = 'forty-two'\nanswer.ready = true",
+  rebindContext: "context = 'something else'",
+  syntaxError: "function broken( {",
+  syntaxErrorType: "SyntaxError",
+};
+
 export function runSandboxContract(
   name: string,
   createSandbox: () => Sandbox,

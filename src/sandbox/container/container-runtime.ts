@@ -1,0 +1,110 @@
+/**
+ * Starts container guests: one container per guest (never reused across runs), from the image built
+ * by `container/Dockerfile`, with the caps of `containerRunArgs`. A container's contexts reach it
+ * through a folder of its own mounted read-only, or over stdin for a remote engine.
+ */
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Guest } from "../guest/guest.ts";
+import { GuestPool, readyOrTerminate } from "../guest/guest-pool.ts";
+import {
+  containerKillArgs,
+  containerRunArgs,
+  CONTEXTS_DIR,
+  resolveContainerSettings,
+  type ContainerSettings,
+  type ResolvedContainerSettings,
+} from "./container-args.ts";
+import { ContainerGuest } from "./container-guest.ts";
+
+const SERVER_URL = new URL("./repl_server.py", import.meta.url);
+const PRELUDE_URL = new URL("../python/prelude.py", import.meta.url);
+/** How long `docker kill` may take. @unit milliseconds */
+const KILL_TIMEOUT_MS = 30_000;
+
+export interface ContainerRuntimeOptions {
+  /** How to start containers; see `ContainerSettings`. */
+  container?: ContainerSettings | undefined;
+  /**
+   * Memory a container may use (RAM and tmpfs; no swap on top); past it the container is killed, and
+   * the sandbox replaces it.
+   * @default 2048
+   * @unit megabytes
+   */
+  memoryMb?: number;
+  /**
+   * Containers kept started and idle for the next runs.
+   * @default 0
+   */
+  spares?: number;
+}
+
+export class ContainerRuntime extends GuestPool {
+  readonly settings: ResolvedContainerSettings;
+  readonly #memoryMb: number;
+  readonly #serverSource: string;
+  readonly #preludeSource: string;
+  /** Private parent of every container's contexts folder (mode 0700), made on first use. */
+  #contextsRoot: string | undefined;
+
+  constructor(options: ContainerRuntimeOptions = {}) {
+    super(options.spares ?? 0);
+    this.settings = resolveContainerSettings(options.container);
+    this.#memoryMb = options.memoryMb ?? 2048;
+    this.#serverSource = readFileSync(SERVER_URL, "utf8");
+    this.#preludeSource = readFileSync(PRELUDE_URL, "utf8");
+  }
+
+  protected boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
+    const settings = this.settings;
+    const name = `rlm-${randomUUID().slice(0, 13)}`;
+    const contextsDir = settings.contexts === "mount" ? this.#contextsFolder(name) : undefined;
+    const args = containerRunArgs(settings, { name, memoryMb: this.#memoryMb, contextsDir });
+    const guest = new ContainerGuest({
+      command: settings.engine,
+      args,
+      serverSource: this.#serverSource,
+      preludeSource: this.#preludeSource,
+      contextFiles: contextsDir ? { hostDir: contextsDir, guestDir: CONTEXTS_DIR } : undefined,
+      kill: () => engine(settings.engine, containerKillArgs(settings, name)),
+      memoryMb: this.#memoryMb,
+      hint:
+        `Is the engine running, and is the image \`${settings.image}\` built? Build it with ` +
+        `\`${settings.engine} build -t ${settings.image} container/\`, or offline with ` +
+        `\`container/build-image.sh --engine ${settings.engine}\` (see docs/containers.md).`,
+      background,
+    });
+    return readyOrTerminate(guest, signal);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.#contextsRoot) rmSync(this.#contextsRoot, { recursive: true, force: true });
+    this.#contextsRoot = undefined;
+  }
+
+  /**
+   * A folder for one container's contexts: readable by the container's user (0755, files 0644), inside
+   * a private folder (0700) no other user of this machine can enter.
+   */
+  #contextsFolder(name: string): string {
+    this.#contextsRoot ??= mkdtempSync(join(tmpdir(), "rlm-container-"));
+    const dir = join(this.#contextsRoot, name);
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    return dir;
+  }
+}
+
+/** Runs one engine command to its end; rejects with its stderr when it fails. */
+function engine(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: KILL_TIMEOUT_MS }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(" ")}: ${stderr.trim() || error.message}`));
+      else resolve();
+    });
+  });
+}
