@@ -6,6 +6,7 @@
  * timeouts or restarts, which the sandbox decides (`GuestSandbox`).
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chmodSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -69,7 +70,6 @@ export class ContainerGuest implements Guest {
   readonly #closed: Promise<void>;
   #cell: Cell | undefined;
   #nextId = 0;
-  #files = 0;
   #stderr = "";
   #booted = false;
   #exited: Error | undefined;
@@ -147,7 +147,8 @@ export class ContainerGuest implements Guest {
     let reply: Record<string, unknown>;
     const files = this.#options.contextFiles;
     if (files) {
-      const file = `${++this.#files}.${encoded.kind === "text" ? "txt" : "json"}`;
+      // A random name: the folder may be entered by others (see `container-runtime.ts`), never listed.
+      const file = `${randomUUID()}.${encoded.kind === "text" ? "txt" : "json"}`;
       const hostPath = join(files.hostDir, file);
       writeContextFile(hostPath, encoded);
       try {

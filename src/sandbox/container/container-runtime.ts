@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Guest } from "../guest/guest.ts";
@@ -47,8 +47,6 @@ export class ContainerRuntime extends GuestPool {
   readonly #memoryMb: number;
   readonly #serverSource: string;
   readonly #preludeSource: string;
-  /** Private parent of every container's contexts folder (mode 0700), made on first use. */
-  #contextsRoot: string | undefined;
 
   constructor(options: ContainerRuntimeOptions = {}) {
     super(options.spares ?? 0);
@@ -61,7 +59,7 @@ export class ContainerRuntime extends GuestPool {
   protected boot(background: boolean, signal?: AbortSignal): Promise<Guest> {
     const settings = this.settings;
     const name = `rlm-${randomUUID().slice(0, 13)}`;
-    const contextsDir = settings.contexts === "mount" ? this.#contextsFolder(name) : undefined;
+    const contextsDir = settings.contexts === "mount" ? contextsFolder() : undefined;
     const args = containerRunArgs(settings, { name, memoryMb: this.#memoryMb, contextsDir });
     const guest = new ContainerGuest({
       command: settings.engine,
@@ -79,24 +77,17 @@ export class ContainerRuntime extends GuestPool {
     });
     return readyOrTerminate(guest, signal);
   }
+}
 
-  override async close(): Promise<void> {
-    await super.close();
-    if (this.#contextsRoot) rmSync(this.#contextsRoot, { recursive: true, force: true });
-    this.#contextsRoot = undefined;
-  }
-
-  /**
-   * A folder for one container's contexts: readable by the container's user (0755, files 0644), inside
-   * a private folder (0700) no other user of this machine can enter.
-   */
-  #contextsFolder(name: string): string {
-    this.#contextsRoot ??= mkdtempSync(join(tmpdir(), "rlm-container-"));
-    const dir = join(this.#contextsRoot, name);
-    mkdirSync(dir);
-    chmodSync(dir, 0o755);
-    return dir;
-  }
+/**
+ * A folder for one container's contexts, which its guest removes as it ends. The container's user is
+ * not this process's, so it may enter the folder (0711) and read its files (0644), but not list it:
+ * each file has a random name and lives only until it is loaded, so no other user can find one.
+ */
+function contextsFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), "rlm-container-"));
+  chmodSync(dir, 0o711);
+  return dir;
 }
 
 /** Runs one engine command to its end; rejects with its stderr when it fails. */
