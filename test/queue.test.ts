@@ -115,9 +115,11 @@ async function spawnWorker(queue: string, name: string, extra: string[] = []): P
       "javascript",
       "--isolation",
       "thread",
-      "--lock-duration",
-      "1.5",
       "--no-log",
+      // Long enough that a busy machine never mistakes a live worker for a dead one; the tests that
+      // kill workers pass a short one (a later flag wins).
+      "--lock-duration",
+      "20",
       ...extra,
     ],
     {
@@ -205,8 +207,8 @@ describe("the job queue on Redis", { skip }, () => {
   test("a worker killed mid-job (SIGKILL) loses nothing: its job runs again elsewhere, its spend recorded", async () => {
     const queue = await newQueue();
     const [first, second] = [
-      await spawnWorker(queue.name, "kill-1", ["--concurrency", "2"]),
-      await spawnWorker(queue.name, "kill-2", ["--concurrency", "2"]),
+      await spawnWorker(queue.name, "kill-1", ["--concurrency", "2", "--lock-duration", "3"]),
+      await spawnWorker(queue.name, "kill-2", ["--concurrency", "2", "--lock-duration", "3"]),
     ];
     const contexts = Array.from({ length: 30 }, (_, i) => (i === 0 ? "SLOW-kill" : `kill-${i}`));
     const ids = await Promise.all(
@@ -248,6 +250,26 @@ describe("the job queue on Redis", { skip }, () => {
     assert.equal(slowStatus.result?.spend.calls, 2);
     survivor.child.kill("SIGTERM");
     assert.equal(await survivor.exited, 0);
+  });
+
+  test("a job whose worker dies more often than --max-stalls fails, the dead attempts' spend kept", async () => {
+    const queue = await newQueue();
+    const first = await spawnWorker(queue.name, "stall-1", ["--max-stalls", "0", "--lock-duration", "2"]);
+    const id = await queue.enqueue({ prompt: "Measure it.", context: "SLOW-stall" });
+    await waitFor(async () => ((await queue.status(id))?.running?.spend.calls ?? 0) >= 1, 20_000);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = await spawnWorker(queue.name, "stall-2", ["--max-stalls", "0", "--lock-duration", "2"]);
+    const failed = await queue.wait(id);
+    assert.equal(failed.state, "failed");
+    assert.match(failed.error ?? "", /stalled more than allowable limit/);
+    assert.deepEqual(
+      failed.failedAttempts.map((a) => [a.worker, a.outcome]),
+      [["stall-1", "stalled"]],
+    );
+    assert.ok(failed.failedSpend.calls >= 1);
+    second.child.kill("SIGTERM");
+    assert.equal(await second.exited, 0);
   });
 
   test("a poisoned job ends failed with its error after its attempts, each attempt's spend recorded", async () => {
@@ -324,7 +346,7 @@ describe("jobs in one process: references, refusals, the library API", { skip },
         maxTurns: 2,
       },
       access: { confine: await PathConfinement.of([shared]) },
-      lockDurationMs: 2000,
+      lockDurationMs: 20_000,
       handlers: { [BENCH_ROW_JOB]: benchRowHandler() },
     });
   });

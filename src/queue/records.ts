@@ -31,6 +31,20 @@ export function attemptLogLine(record: AttemptRecord): string {
   return JSON.stringify({ [LOG_KEY]: record });
 }
 
+/** The record of an attempt whose worker stopped before it ended, with the spend it last wrote. */
+export function stalledRecord(attempt: RunningAttempt): AttemptRecord {
+  return {
+    id: attempt.id,
+    attempt: attempt.attempt,
+    worker: attempt.worker,
+    startedAt: attempt.startedAt,
+    endedAt: attempt.updatedAt,
+    outcome: "stalled",
+    error: `worker ${attempt.worker} stopped during the attempt (killed, crashed or cut off from Redis)`,
+    spend: attempt.spend,
+  };
+}
+
 /** The running attempt in a job's progress, if there is one. */
 export function runningAttemptOf(progress: unknown): RunningAttempt | undefined {
   if (typeof progress !== "object" || progress === null) return undefined;

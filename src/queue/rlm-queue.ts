@@ -20,7 +20,7 @@ import {
   parseRlmJob,
   type RlmJob,
 } from "./job.ts";
-import { attemptRecordsOf, runningAttemptOf, type RunningAttempt } from "./records.ts";
+import { attemptRecordsOf, runningAttemptOf, stalledRecord, type RunningAttempt } from "./records.ts";
 import { addSpend, type AttemptRecord, type Spend } from "./spend.ts";
 
 /** The queue's name in Redis when none is given. */
@@ -181,6 +181,11 @@ export class RlmQueue {
     ]);
     if (!job) return undefined;
     const failedAttempts = attemptRecordsOf(logs.logs);
+    // An attempt still in the progress of a job that is not active never ended: its worker died, and no
+    // later attempt has logged it yet (none began, or BullMQ failed the job for stalling too often).
+    const leftover = state === "active" ? undefined : runningAttemptOf(job.progress);
+    if (leftover && !failedAttempts.some((a) => a.id === leftover.id))
+      failedAttempts.push(stalledRecord(leftover));
     const data = (typeof job.data === "object" && job.data !== null ? job.data : {}) as Record<
       string,
       unknown

@@ -29,7 +29,13 @@ import type { ContextAccess } from "./context-ref.ts";
 import { JobRefusedError } from "./errors.ts";
 import type { JobContext, JobHandler, JobOutcome } from "./handler.ts";
 import { RLM_JOB, type JobRunOptions } from "./job.ts";
-import { attemptLogLine, runningAttemptOf, type JobProgressRecord, type RunningAttempt } from "./records.ts";
+import {
+  attemptLogLine,
+  runningAttemptOf,
+  stalledRecord,
+  type JobProgressRecord,
+  type RunningAttempt,
+} from "./records.ts";
 import { limitsOf, rlmJobHandler } from "./rlm-job.ts";
 import { DEFAULT_QUEUE_NAME } from "./rlm-queue.ts";
 import { SpendTally, spendOf, type AttemptOutcome, type Spend } from "./spend.ts";
@@ -151,18 +157,7 @@ export async function startWorker(options: WorkerOptions): Promise<RlmWorker> {
     if (earlier && earlier.id !== attemptId) {
       // The attempt before this one never ended: its worker died or lost the job. Its spend is what it
       // last wrote.
-      await job.log(
-        attemptLogLine({
-          id: earlier.id,
-          attempt: earlier.attempt,
-          worker: earlier.worker,
-          startedAt: earlier.startedAt,
-          endedAt: earlier.updatedAt,
-          outcome: "stalled",
-          error: `worker ${earlier.worker} stopped during the attempt (killed, crashed or cut off from Redis)`,
-          spend: earlier.spend,
-        }),
-      );
+      await job.log(attemptLogLine(stalledRecord(earlier)));
     }
     const controller = new AbortController();
     running.set(jobId, controller);
