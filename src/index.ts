@@ -9,8 +9,9 @@
  * const rlm = new RLM({ model: "openai/gpt-5-mini", subModel: "openai/gpt-5-nano" });
  * const { answer } = await rlm.completion({ prompt: "Which errors spike after 14:00?", context: logs });
  */
-export { RLM, type CompletionRequest } from "./rlm/rlm.ts";
+export { RLM, type CompletionRequest, type TypedCompletionRequest } from "./rlm/rlm.ts";
 export type { RlmStream } from "./rlm/event-stream.ts";
+export type { Session, SessionRequest, AskOptions, SessionAnswer } from "./rlm/session.ts";
 export {
   parseTrajectory,
   type TrajectoryFile,
@@ -18,15 +19,20 @@ export {
   type IterationLine,
 } from "./trace/trajectory-file.ts";
 export type { RlmOptions, RunLimits } from "./rlm/options.ts";
-export type { RlmResult } from "./rlm/result.ts";
+export { tool, type Tool, type ToolContext, type ToolSet } from "./rlm/tools.ts";
+export type { RlmResult, TypedRlmResult } from "./rlm/result.ts";
+export type { InferSchema, JsonSchema, SchemaSpec } from "./schema/schema.ts";
 export type {
   AnswerSource,
   BlockRecord,
   ModelCallRecord,
+  RejectedAnswerRecord,
   RunEnd,
   RunSettings,
+  SessionRef,
   StopReason,
   SubcallRecord,
+  ToolCallRecord,
   Trajectory,
   TurnRecord,
 } from "./trace/trajectory.ts";
@@ -44,6 +50,7 @@ export type {
   HostCallHandler,
   HostCallReply,
   LoadOptions,
+  ToolSignature,
   LocalSummary,
   Sandbox,
   SubmitForm,
@@ -56,6 +63,7 @@ export {
   SandboxError,
   ContextLoadError,
   CancelledError,
+  SessionError,
   type RlmErrorCode,
 } from "./errors.ts";
 export { RunFailedError } from "./rlm/result.ts";

@@ -2,10 +2,19 @@
  * `rlm ask "question" --context PATH|DIR|GLOB|-`: answers a question over a context, the answer on stdout
  * and progress on stderr.
  */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadContext } from "../context/load-context.ts";
+import {
+  CONTEXT_FORMATS,
+  documentsSummary,
+  isContextFormat,
+  loadContext,
+  type ContextFormat,
+} from "../context/load-context.ts";
 import { RunFailedError } from "../rlm/result.ts";
-import type { RlmResult } from "../rlm/result.ts";
+import type { RlmResult, TypedRlmResult } from "../rlm/result.ts";
+import type { JsonSchema } from "../schema/schema.ts";
 import { RLM } from "../rlm/rlm.ts";
 import type { RlmEvent } from "../trace/events.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -31,13 +40,20 @@ Context:
   -c, --context PATH       a file, a directory, a glob ("logs/*.txt") or - for stdin; repeatable
       --include GLOB       only files matching GLOB under a directory (repeatable), e.g. "**/*.ts"
       --exclude GLOB       leave out files matching GLOB (repeatable)
-      --context-format F   text (default), json or jsonl: how to read a single file or stdin
+      --context-format F   how to read a single file or stdin: auto (the default: PDF, DOCX, HTML
+                           and .ipynb as text, CSV/TSV as a list of dicts, JSONL as a list, by
+                           extension; else text), text, json, jsonl, csv or tsv
 
 ${MODEL_FLAGS_HELP}
 
 ${REPL_FLAGS_HELP}
       --seed N             seed the REPL's random generators (0 to 4294967295), to draw the same
                            numbers as an earlier run (its seed is in its trajectory); default: random
+
+Typed answer:
+      --schema FILE        a JSON Schema file: the model submits a JSON value that must match it (a
+                           failing one is sent back to be fixed); the answer is printed as JSON
+      --schema-retries N   failing answers sent back before the run ends (exit 3); default 2
 
 ${LIMIT_FLAGS_HELP}
 
@@ -49,8 +65,8 @@ ${LOG_FLAGS_HELP}
   -q, --quiet              no progress on stderr
   -h, --help               this help
 
-Exit codes: 0 answered, 3 no answer submitted (best effort printed), 1 run failed,
-2 bad arguments or configuration, 130 interrupted.`;
+Exit codes: 0 answered, 3 no answer submitted (best effort printed; with --schema, also no answer
+that matched it), 1 run failed, 2 bad arguments or configuration, 130 interrupted.`;
 
 export async function ask(argv: readonly string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -63,6 +79,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       "context-format": { type: "string" },
       ...RUN_OPTIONS,
       seed: { type: "string" },
+      schema: { type: "string" },
+      "schema-retries": { type: "string" },
       json: { type: "boolean" },
       stream: { type: "boolean" },
       "no-stream": { type: "boolean" },
@@ -83,19 +101,22 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       "No context given: pass --context FILE, DIR or GLOB, or --context - to read standard input.",
     );
   }
-  const format = values["context-format"] ?? "text";
-  if (format !== "text" && format !== "json" && format !== "jsonl") {
-    throw new UsageError(`--context-format must be text, json or jsonl, got "${format}".`);
+  const format = values["context-format"] ?? "auto";
+  if (!isContextFormat(format)) {
+    throw new UsageError(`--context-format must be one of ${CONTEXT_FORMATS.join(", ")}, got "${format}".`);
   }
 
   const options = runOptionsFrom(values, io.env);
+  if (values["schema-retries"] !== undefined)
+    options.schemaRetries = schemaRetriesFlag(values["schema-retries"]);
+  const schema = values.schema === undefined ? undefined : await schemaFile(values.schema, io.cwd);
   // Configuration errors (no model, no key) surface here, before any file is read.
   const rlm = new RLM(options);
   // Boot the run's guest while the context loads and the model SDK is imported; start() boots one
   // guest for the run and no spare beside it, and keeps nothing alive if loading fails.
   rlm.start();
   try {
-    return await answer(rlm, question, { ...values, seed }, format, io);
+    return await answer(rlm, question, { ...values, seed, schema }, format, io);
   } finally {
     // Best effort, after the answer is out: the next `rlm ask` adopts a booted guest host.
     if (!io.signal?.aborted) await rlm.leaveWarm().catch(() => {});
@@ -112,6 +133,38 @@ interface AskValues {
   "no-stream"?: boolean;
   quiet?: boolean;
   seed: number | undefined;
+  /** `--schema`'s JSON Schema, read and parsed. */
+  schema: JsonSchema | undefined;
+}
+
+/** `--schema FILE`: a JSON Schema object, read relative to the working folder. */
+async function schemaFile(path: string, cwd: string): Promise<JsonSchema> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--schema ${path}: cannot read the file (${code ?? (error as Error).message}); pass a JSON Schema file.`,
+    );
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--schema ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema))
+    throw new UsageError(
+      `--schema ${path} must hold a JSON Schema object ({ "type": "object", "properties": ... }), got ${Array.isArray(schema) ? "an array" : JSON.stringify(schema)}.`,
+    );
+  return schema as JsonSchema;
+}
+
+function schemaRetriesFlag(text: string): number {
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`--schema-retries must be a whole number from 0, got "${text}".`);
+  return Number(text);
 }
 
 function seedFlag(text: string): number {
@@ -125,7 +178,7 @@ async function answer(
   rlm: RLM,
   question: string,
   values: AskValues,
-  format: "text" | "json" | "jsonl",
+  format: ContextFormat,
   io: CommandIO,
 ): Promise<number> {
   const loaded = await loadContext(values.context ?? [], {
@@ -139,14 +192,19 @@ async function answer(
     ? undefined
     : new Progress({ stream: io.stderr, live: io.stderr.isTTY === true });
   const skippedNote = loaded.skipped.length ? `, ${loaded.skipped.length} skipped` : "";
+  const documents = documentsSummary(loaded.notes);
   progress?.note(
-    `context: ${formatCount(loaded.chars)} chars from ${loaded.files} file(s)${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
+    `context: ${formatCount(loaded.chars)} chars from ${loaded.files} file(s)${documents ? ` (documents: ${documents})` : ""}${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
   );
   for (const skipped of loaded.skipped.slice(0, 10)) progress?.note(`  skipped ${skipped}`);
 
   // The answer streams to a terminal (or with --stream): printed as it arrives, progress cleared first.
+  // A typed answer is printed once, as one pretty JSON document.
   const streaming =
-    !values.json && !values["no-stream"] && (values.stream === true || io.stdout.isTTY === true);
+    !values.json &&
+    !values.schema &&
+    !values["no-stream"] &&
+    (values.stream === true || io.stdout.isTTY === true);
   let printed = "";
   const onEvent = (event: RlmEvent) => {
     progress?.onEvent(event);
@@ -158,15 +216,20 @@ async function answer(
     io.stdout.write(text);
   };
   let result: RlmResult;
+  let typed: TypedRlmResult<unknown> | undefined;
   try {
-    result = await rlm.completion({
+    const request = {
       prompt: question,
       context: loaded.context,
       contextNotes: loaded.notes,
       ...(values.seed !== undefined ? { seed: values.seed } : {}),
       signal: io.signal,
       ...(streaming ? { streamReplies: true, onEvent } : progress ? { onEvent: progress.onEvent } : {}),
-    });
+    };
+    if (values.schema) {
+      typed = await rlm.completion({ ...request, schema: values.schema });
+      result = { ...typed, answer: typed.text };
+    } else result = await rlm.completion(request);
   } catch (error) {
     progress?.stop();
     if (error instanceof RunFailedError) {
@@ -182,7 +245,8 @@ async function answer(
     throw error;
   }
   progress?.stop();
-  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify(typed ?? result, null, 2)}\n`);
+  else if (typed) io.stdout.write(`${typedAnswerText(typed)}\n`);
   else if (printed && printed === result.answer) io.stdout.write(printed.endsWith("\n") ? "" : "\n");
   else {
     // Nothing streamed (a draft, a model that does not stream), or what did is not the answer.
@@ -199,8 +263,20 @@ async function answer(
   return result.submitted ? EXIT.answered : EXIT.notSubmitted;
 }
 
+/** A typed answer as one pretty JSON document: the value, else the text (as JSON when it is). */
+function typedAnswerText(result: TypedRlmResult<unknown>): string {
+  if (result.answer !== undefined) return JSON.stringify(result.answer, null, 2);
+  try {
+    return JSON.stringify(JSON.parse(result.text), null, 2);
+  } catch {
+    return result.text;
+  }
+}
+
 function notSubmittedNote(result: RlmResult): string {
   switch (result.stopReason) {
+    case "invalid-answer":
+      return `no answer matched --schema: ${result.stopDetail ?? ""} The answer above is the last one rejected.`;
     case "max-turns":
       return `the model did not submit an answer within ${result.turns} turns; the answer above is its best effort.`;
     case "cancelled":

@@ -12,8 +12,10 @@ const HELP = `Usage: rlm <command> [options]
 
 Commands:
   ask "QUESTION" --context PATH   answer a question over a file, folder, glob or stdin
+  chat --context PATH             an interactive session: questions one after another over one REPL
   mcp [--root DIR]...             a Model Context Protocol server (stdio) with the rlm_ask tool
   serve [--port N]                serve an OpenAI-compatible API (POST /v1/chat/completions) over an RLM
+  worker --redis URL              run RLM jobs from a queue in Redis (any number of workers, any machines)
   view [FILE|DIR] [--port N]      browse trajectory files in a local web viewer (127.0.0.1 only)
   bench --model NAME              run the paper's benchmark tasks with each method; score, cost, time
   replay TRAJECTORY               re-run a recorded run against this engine and report any divergence
@@ -35,10 +37,14 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     switch (command) {
       case "ask":
         return await (await import("./ask.ts")).ask(rest, io);
+      case "chat":
+        return await (await import("./chat.ts")).chat(rest, io);
       case "mcp":
         return await (await import("./mcp.ts")).mcpCommand(rest, io);
       case "serve":
         return await (await import("./serve.ts")).serveCommand(rest, io);
+      case "worker":
+        return await (await import("./worker.ts")).workerCommand(rest, io);
       case "view":
         return await (await import("./view.ts")).view(rest, io);
       case "bench":

@@ -21,3 +21,27 @@ test("a bad --subcall-cache value, or both flags, is a usage error naming the fl
     (error: unknown) => error instanceof UsageError && /--no-subcall-cache/.test(error.message),
   );
 });
+
+test("--isolation container takes the container flags; without it they are a usage error", () => {
+  const options = runOptionsFrom(
+    {
+      isolation: "container",
+      "container-engine": "podman",
+      "container-image": "rlm-python:test",
+      "container-contexts": "stdin",
+    },
+    {},
+  );
+  assert.equal(options.isolation, "container");
+  assert.deepEqual(options.container, { engine: "podman", image: "rlm-python:test", contexts: "stdin" });
+  assert.equal(runOptionsFrom({ isolation: "container" }, {}).container, undefined);
+  assert.throws(
+    () => runOptionsFrom({ "container-engine": "podman" }, {}),
+    (error: unknown) => error instanceof UsageError && /need --isolation container/.test(error.message),
+  );
+  assert.throws(
+    () => runOptionsFrom({ isolation: "container", "container-contexts": "copy" }, {}),
+    (error: unknown) =>
+      error instanceof UsageError && /--container-contexts takes mount or stdin/.test(error.message),
+  );
+});

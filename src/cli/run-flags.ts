@@ -7,6 +7,7 @@ import { ContextLoadError } from "../errors.ts";
 import { readEnvironment } from "../rlm/environment.ts";
 import type { ReasoningSettings } from "../models/model.ts";
 import { DEFAULTS, type RlmOptions } from "../rlm/options.ts";
+import { CONTAINER_DEFAULTS } from "../sandbox/container/container-args.ts";
 import { UsageError } from "./command.ts";
 import { LIMIT_OPTIONS, applyLimitFlags, limitFlagsHelp } from "./limit-flags.ts";
 
@@ -23,6 +24,9 @@ export const RUN_OPTIONS = {
   ...LIMIT_OPTIONS,
   repl: { type: "string" },
   isolation: { type: "string" },
+  "container-engine": { type: "string" },
+  "container-image": { type: "string" },
+  "container-contexts": { type: "string" },
   "log-dir": { type: "string" },
   "no-log": { type: "boolean" },
 } as const;
@@ -44,9 +48,18 @@ export const MODEL_FLAGS_HELP = `Models (default: $RLM_MODEL, $RLM_SUB_MODEL, $R
 
 export const REPL_FLAGS_HELP = `REPL:
       --repl LANG          python (as in the paper) or javascript; default ${DEFAULTS.repl}
-      --isolation MODE     process (a child process under Node's permission model) or thread
-                           (faster start, no process boundary; see docs/security.md);
-                           default ${DEFAULTS.isolation}`;
+      --isolation MODE     process (a child process under Node's permission model), thread
+                           (faster start, no process boundary; see docs/security.md) or
+                           container (native Python with numpy and pandas in a Docker or
+                           Podman container; see docs/containers.md);
+                           default ${DEFAULTS.isolation}
+      --container-engine C docker or podman (or a path to one), for --isolation container;
+                           DOCKER_HOST / CONTAINER_HOST point it at a remote engine;
+                           default ${CONTAINER_DEFAULTS.engine}
+      --container-image I  the image, built from container/Dockerfile; default
+                           ${CONTAINER_DEFAULTS.image}
+      --container-contexts mount (a read-only folder of this machine, the default) or stdin
+                           (for a remote engine)`;
 
 export const LIMIT_FLAGS_HELP = `Limits:
 ${limitFlagsHelp()}`;
@@ -77,7 +90,22 @@ export function runOptionsFrom(
   const repl = text("repl");
   if (repl) options.repl = choice("--repl", repl, ["python", "javascript"] as const);
   const isolation = text("isolation");
-  if (isolation) options.isolation = choice("--isolation", isolation, ["process", "thread"] as const);
+  if (isolation)
+    options.isolation = choice("--isolation", isolation, ["process", "thread", "container"] as const);
+  const container: NonNullable<RlmOptions["container"]> = {};
+  const engine = text("container-engine");
+  if (engine) container.engine = engine;
+  const image = text("container-image");
+  if (image) container.image = image;
+  const contexts = text("container-contexts");
+  if (contexts) container.contexts = choice("--container-contexts", contexts, ["mount", "stdin"] as const);
+  if (Object.keys(container).length > 0) {
+    if (options.isolation !== "container")
+      throw new UsageError(
+        "--container-engine, --container-image and --container-contexts need --isolation container.",
+      );
+    options.container = container;
+  }
   const model = text("model");
   if (model) options.model = model;
   const subModel = text("sub-model");

@@ -55,3 +55,58 @@ test("a string up to a million characters has its lines counted exactly", () => 
   const text = "a\n".repeat(499_998) + "end"; // 999,999 characters
   assert.equal(describeContext(text), "`context` is a str of 999,999 characters (499,999 lines).");
 });
+
+test("a single document is described by its kind, pages, size and layout", () => {
+  const text = describeContext("--- page 1 of 2 ---\nA\n\n--- page 2 of 2 ---\nB\n", {
+    source: "the text of report.pdf",
+    files: {
+      "report.pdf": {
+        kind: "PDF",
+        bytes: 1_126,
+        pages: 2,
+        layout: 'each page begins with a line "--- page N of M ---"',
+      },
+    },
+  });
+  assert.equal(
+    text,
+    "`context` is a str of 45 characters (5 lines).\nIt holds the text of report.pdf.\n" +
+      'report.pdf: PDF, 2 pages, 1.1 KB; each page begins with a line "--- page N of M ---".',
+  );
+});
+
+test("a table's note gives rows, columns and their types beside the list's shape", () => {
+  const text = describeContext([{ id: 1, name: "a" }], {
+    files: {
+      "t.csv": {
+        kind: "CSV",
+        bytes: 12,
+        extent: "1 rows, 2 columns",
+        layout: "columns: id (int), name (str)",
+      },
+    },
+  });
+  assert.match(
+    text,
+    /list of 1 dict items[\s\S]*\nt\.csv: CSV, 1 rows, 2 columns, 12 bytes; columns: id \(int\), name \(str\)\.$/,
+  );
+});
+
+test("in a dict, each document's key shows its kind, pages and size, and each kind's layout is said once", () => {
+  const pdf = { kind: "PDF", bytes: 2_400_000, pages: 7, layout: "pages marked" };
+  const text = describeContext(
+    { "a.pdf": "x".repeat(10), "b.pdf": "y", "c.txt": "z", "d.docx": "w" },
+    {
+      files: {
+        "a.pdf": pdf,
+        "b.pdf": { ...pdf, pages: 1, bytes: 900 },
+        "d.docx": { kind: "DOCX", bytes: 5_000 },
+      },
+    },
+  );
+  assert.match(
+    text,
+    /\n {2}a\.pdf \(10 chars; PDF, 7 pages, 2\.3 MB\)\n {2}b\.pdf \(1 chars; PDF, 1 page, 900 bytes\)\n {2}c\.txt \(1 chars\)\n {2}d\.docx \(1 chars; DOCX, 4\.9 KB\)\n/,
+  );
+  assert.match(text, /\nDocuments converted to text: 2 PDF \(pages marked\); 1 DOCX\.$/);
+});

@@ -5,6 +5,9 @@
  */
 import { formatCount } from "../format-count.ts";
 import type { JsonValue, RlmContext } from "./context.ts";
+import type { FileNote } from "./documents.ts";
+
+export type { FileNote } from "./documents.ts";
 
 /** Extra facts a loader knows, e.g. where files came from and which were skipped. */
 export interface ContextNotes {
@@ -12,6 +15,11 @@ export interface ContextNotes {
   source?: string;
   /** Things the model should know were left out. */
   skipped?: string[];
+  /**
+   * Files that were converted or parsed (a PDF, a CSV...), by their key in a dict context, or by the
+   * file's name when the context is that one file.
+   */
+  files?: { readonly [key: string]: FileNote };
 }
 
 const LIST_SAMPLE = 10;
@@ -21,11 +29,16 @@ const EXACT_LINE_COUNT_CHARS = 1_000_000;
 const LINE_SAMPLES = 16;
 const LINE_SAMPLE_CHARS = 16_384;
 
-export function describeContext(context: RlmContext, notes: ContextNotes = {}): string {
+/**
+ * What the model is told about a context. `name` is the variable it is in: `context`, or a session's
+ * `context_1`, `context_2`, ...
+ */
+export function describeContext(context: RlmContext, notes: ContextNotes = {}, name = "context"): string {
+  const variable = `\`${name}\``;
   const lines: string[] = [];
   if (typeof context === "string") {
     lines.push(
-      `\`context\` is a str of ${formatCount(context.length)} characters (${lineCount(context)} lines).`,
+      `${variable} is a str of ${formatCount(context.length)} characters (${lineCount(context)} lines).`,
     );
   } else if (Array.isArray(context)) {
     const items = context as readonly (string | { readonly [key: string]: JsonValue })[];
@@ -33,7 +46,7 @@ export function describeContext(context: RlmContext, notes: ContextNotes = {}): 
     const total = lengths.reduce((a, b) => a + b, 0);
     const kind = typeof items[0] === "string" || items.length === 0 ? "str" : "dict";
     lines.push(
-      `\`context\` is a list of ${formatCount(items.length)} ${kind} items, ${formatCount(total)} characters in total.`,
+      `${variable} is a list of ${formatCount(items.length)} ${kind} items, ${formatCount(total)} characters in total.`,
       items.length > 0
         ? `Lengths of the first ${Math.min(LIST_SAMPLE, items.length)} items: ${lengths.slice(0, LIST_SAMPLE).map(formatCount).join(", ")}` +
             (items.length > LIST_SAMPLE
@@ -53,11 +66,12 @@ export function describeContext(context: RlmContext, notes: ContextNotes = {}): 
     const sizes = entries.map(([, v]) => sizeOf(v));
     const total = sizes.reduce((a, b) => a + b, 0);
     lines.push(
-      `\`context\` is a dict with ${formatCount(entries.length)} keys, ${formatCount(total)} characters of values in total.`,
+      `${variable} is a dict with ${formatCount(entries.length)} keys, ${formatCount(total)} characters of values in total.`,
     );
-    const shown = entries
-      .slice(0, KEY_LISTING)
-      .map(([k], i) => `  ${k} (${formatCount(sizes[i] ?? 0)} chars)`);
+    const shown = entries.slice(0, KEY_LISTING).map(([k], i) => {
+      const file = notes.files?.[k];
+      return `  ${k} (${formatCount(sizes[i] ?? 0)} chars${file ? `; ${fileSummary(file)}` : ""})`;
+    });
     if (shown.length > 0) {
       lines.push(
         `Keys${entries.length > KEY_LISTING ? ` (first ${KEY_LISTING}; print(list(context)) for all)` : ""}:`,
@@ -66,12 +80,50 @@ export function describeContext(context: RlmContext, notes: ContextNotes = {}): 
     }
   }
   if (notes.source) lines.push(`It holds ${notes.source}.`);
+  lines.push(...describeFiles(context, notes.files ?? {}));
   if (notes.skipped && notes.skipped.length > 0) {
     lines.push(
       `Left out when loading: ${notes.skipped.slice(0, 20).join("; ")}${notes.skipped.length > 20 ? `; and ${notes.skipped.length - 20} more` : ""}.`,
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * For a single file: what it is and how it is laid out. For a dict of files: one line on the documents
+ * converted to text, by kind, with each kind's layout said once.
+ */
+function describeFiles(context: RlmContext, files: { readonly [key: string]: FileNote }): string[] {
+  const entries = Object.entries(files);
+  if (entries.length === 0) return [];
+  const isDict = typeof context === "object" && !Array.isArray(context);
+  if (!isDict)
+    return entries.map(
+      ([name, file]) => `${name}: ${fileSummary(file)}${file.layout ? `; ${file.layout}` : ""}.`,
+    );
+  const kinds = new Map<string, { count: number; layout: string | undefined }>();
+  for (const [, file] of entries) {
+    const kind = kinds.get(file.kind) ?? { count: 0, layout: file.layout };
+    kind.count++;
+    kinds.set(file.kind, kind);
+  }
+  const listed = [...kinds].map(
+    ([kind, { count, layout }]) => `${formatCount(count)} ${kind}${layout ? ` (${layout})` : ""}`,
+  );
+  return [`Documents converted to text: ${listed.join("; ")}.`];
+}
+
+/** "PDF, 2 pages, 14.2 KB" */
+function fileSummary(file: FileNote): string {
+  const pages =
+    file.pages === undefined ? [] : [`${formatCount(file.pages)} page${file.pages === 1 ? "" : "s"}`];
+  return [file.kind, ...pages, ...(file.extent ? [file.extent] : []), formatBytes(file.bytes)].join(", ");
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${formatCount(bytes)} bytes`;
+  const [unit, size] = bytes < 1024 ** 2 ? ["KB", bytes / 1024] : ["MB", bytes / 1024 ** 2];
+  return `${formatCount(Number(size.toFixed(1)))} ${unit}`;
 }
 
 /** Character size of a value as the model would read it. */

@@ -3,6 +3,7 @@
  * submit, and the REPL's functions as that language spells them.
  */
 import { formatCount } from "../format-count.ts";
+import { javascriptSignature, pythonSignature, type ToolParameter } from "./tool-signature.ts";
 
 export interface Dialect {
   language: "python" | "javascript";
@@ -18,10 +19,25 @@ export interface Dialect {
   submitExample: string;
   /** One line saying how to submit, for feedback messages. */
   submitHint: string;
+  /** How a structured answer is submitted, for runs whose answer has a schema. */
+  typedAnswer: {
+    /** The answer slot: `answer["content"]`. */
+    content: string;
+    /** The assignment that submits. */
+    ready: string;
+    /** What the slot takes, e.g. "a dict or list". */
+    values: string;
+    /** A cell that submits a structured value. */
+    example: string;
+  };
   /** The REPL's functions, one markdown bullet each; without sub-calls, none of the sub-model ones. */
   functions(settings: { subModelPromptChars: number; recursive: boolean; subcalls: boolean }): string;
   /** What else the guest offers and what it does not. */
   environment: string;
+  /** A custom tool's call as code writes it: `search(query: str, k: int = 5)`. */
+  toolSignature(name: string, params: readonly ToolParameter[] | undefined): string;
+  /** The bullet that introduces the custom tools: how to call them, what they return and raise. */
+  toolsIntro: string;
   /** The call that lists the variables code has defined. */
   showVars: string;
 }
@@ -38,6 +54,13 @@ export const PYTHON: Dialect = {
   submitExample:
     'answer["content"] = final_text   # the complete answer, as a string\nanswer["ready"] = True',
   submitHint: 'submit with answer["content"] = ... then answer["ready"] = True',
+  typedAnswer: {
+    content: 'answer["content"]',
+    ready: 'answer["ready"] = True',
+    values: "a dict or list (any value `json.dumps` can write)",
+    example:
+      'answer["content"] = {"name": name, "total": total}   # a dict or list, not prose\nanswer["ready"] = True',
+  },
   functions: ({ subModelPromptChars, recursive, subcalls }) =>
     [
       ...(subcalls
@@ -55,6 +78,9 @@ export const PYTHON: Dialect = {
   environment:
     "- The Python standard library (re, json, collections, ...). There is no network, no file access and no pip.\n" +
     "Only printed output comes back: a bare expression on the last line shows nothing, so print what you need.",
+  toolSignature: pythonSignature,
+  toolsIntro:
+    "- Tools of this application: functions that run on the host. Call them like any function, with keyword arguments, positional ones in the order shown, or one dict of arguments (`None` for an optional one leaves it out). Each returns plain data (dict, list, str, int, float, bool or None). Arguments the tool does not accept raise `ToolArgumentError` saying what is wrong; a tool that fails raises `ToolError` with its message.",
 };
 
 export const JAVASCRIPT: Dialect = {
@@ -66,6 +92,12 @@ export const JAVASCRIPT: Dialect = {
   exploreExample: "print(typeof context, context.length)\nprint(context.slice(0, 2000))",
   submitExample: "answer.content = finalText  // the complete answer, as a string\nanswer.ready = true",
   submitHint: "submit with answer.content = ... then answer.ready = true",
+  typedAnswer: {
+    content: "answer.content",
+    ready: "answer.ready = true",
+    values: "a plain object or array (any JSON value)",
+    example: "answer.content = { name, total }  // an object or array, not prose\nanswer.ready = true",
+  },
   functions: ({ subModelPromptChars, recursive, subcalls }) =>
     [
       ...(subcalls
@@ -83,6 +115,9 @@ export const JAVASCRIPT: Dialect = {
   environment:
     "- Modern JavaScript built-ins (String, RegExp, JSON, Map, Array methods, ...). There is no `require`, no `import`, no network and no file access.\n" +
     "Print with `print(...)` or `console.log(...)`: only printed output comes back. Top-level `let` and `const` behave like `var`, so a later block may define the same name again.",
+  toolSignature: javascriptSignature,
+  toolsIntro:
+    "- Tools of this application: functions that run on the host and return synchronously, like `llm_query` (no await). Pass one object of arguments, or the arguments in the order shown (`null` for an optional one leaves it out). Each returns plain data (objects, arrays, strings, numbers, booleans, null). Arguments the tool does not accept throw a `ToolArgumentError` saying what is wrong; a tool that fails throws a `ToolError` with its message.",
 };
 
 export function dialectFor(language: "python" | "javascript"): Dialect {

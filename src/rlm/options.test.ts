@@ -132,6 +132,13 @@ const BAD: readonly [string, RlmOptions, string, string][] = [
   ["an infinite cost", { maxCostUsd: Infinity }, "maxCostUsd", "a number above 0"],
   ["an unknown REPL", { repl: "ruby" as "python" }, "repl", 'one of "python", "javascript"'],
   ["an unknown isolation", { isolation: "vm" as "thread" }, "isolation", 'one of "process", "thread"'],
+  [
+    "container isolation for JavaScript",
+    { isolation: "container", repl: "javascript" },
+    "isolation",
+    'with repl "javascript" (containers run Python)',
+  ],
+  ["a container CPU count of 0", { container: { cpus: 0 } }, "container.cpus", "a number from 0.01 up"],
   ["a non-boolean flag", { subcalls: "no" as unknown as boolean }, "subcalls", "true or false"],
   ["an empty string", { baseURL: "" }, "baseURL", "a non-empty string"],
   ["a logDir of true", { logDir: true as unknown as string }, "logDir", "a non-empty string"],

@@ -8,8 +8,14 @@ import type { Model, ReasoningSettings } from "../models/model.ts";
 import type { AnswerDetection } from "./parse-reply.ts";
 import type { PricingTable } from "../models/pricing.ts";
 import type { ModelSpec } from "../models/resolve-model.ts";
+import {
+  resolveContainerSettings,
+  type ContainerSettings,
+  type ResolvedContainerSettings,
+} from "../sandbox/container/container-args.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { readEnvironment } from "./environment.ts";
+import { resolveTools, type ResolvedTool, type ToolSet } from "./tools.ts";
 
 export interface RlmOptions {
   /**
@@ -169,10 +175,19 @@ export interface RlmOptions {
   /**
    * Where guest code runs. `process`: a child process under Node's permission model, with no access to
    * files, processes or secrets (see docs/security.md). `thread`: a worker thread of this process;
-   * faster to start, but only the interpreter stands between model code and your process.
+   * faster to start, but only the interpreter stands between model code and your process. `container`:
+   * native CPython (with numpy and pandas) in a Docker or Podman container per guest, with no network, a
+   * read-only file system and memory, CPU and process caps, started per `container` (Python only; see
+   * docs/containers.md).
    * @default "process"
    */
-  isolation?: "process" | "thread";
+  isolation?: "process" | "thread" | "container";
+  /**
+   * With `isolation: "container"`: the engine (`docker` or `podman`), the image, CPUs, process cap and
+   * how contexts reach the container. The memory cap is `guestMemoryMb`.
+   * @default docker, the image rlm-python:trixie, 1 CPU, 128 processes, contexts mounted read-only
+   */
+  container?: ContainerSettings;
   /**
    * Memory each guest may use; past it the guest is killed and replaced, and the model told.
    * @default 2048
@@ -245,6 +260,17 @@ export interface RlmOptions {
    * @default a Pyodide or QuickJS guest per run, per `repl` and `isolation`
    */
   sandbox?: () => Sandbox;
+  /**
+   * Custom tools: functions of your application the model's code calls like `llm_query`, by the name
+   * they have here (`search(query="refund")` in Python, `search({ query: "refund" })` in JavaScript).
+   * Each has a `description`, its `parameters` (zod or any Standard Schema, or a JSON Schema of an
+   * object) and `execute(args, { signal })`. The system prompt lists each with its signature; arguments
+   * are checked on the host, and a refused call or a failure raises in the REPL, for the model to read.
+   * Every run of the tree (children too) may call them. A name the REPL's language or the REPL already
+   * uses (`len`, `json`, `JSON`, `context`...) is refused. See docs/tools.md.
+   * @default none
+   */
+  tools?: ToolSet;
 }
 
 /** Every default, in one table: `resolveOptions` applies them and the CLI help prints them. */
@@ -301,7 +327,8 @@ export interface ResolvedOptions {
   subModelPromptChars: number;
   systemPrompt: string | undefined;
   repl: "python" | "javascript";
-  isolation: "process" | "thread";
+  isolation: "process" | "thread" | "container";
+  container: ResolvedContainerSettings;
   guestMemoryMb: number;
   keepWarmSeconds: number;
   spareGuests: number;
@@ -313,6 +340,7 @@ export interface ResolvedOptions {
   env: Readonly<Record<string, string | undefined>>;
   fetch: typeof fetch | undefined;
   sandbox: (() => Sandbox) | undefined;
+  tools: readonly ResolvedTool[];
 }
 
 /**
@@ -386,7 +414,8 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     ),
     systemPrompt: optionalString("systemPrompt", options.systemPrompt),
     repl: oneOf("repl", options.repl, ["python", "javascript"] as const, DEFAULTS.repl),
-    isolation: oneOf("isolation", options.isolation, ["process", "thread"] as const, DEFAULTS.isolation),
+    isolation: isolation(options.isolation, options.repl),
+    container: resolveContainerSettings(options.container),
     guestMemoryMb: integer("guestMemoryMb", options.guestMemoryMb, DEFAULTS.guestMemoryMb, 64),
     keepWarmSeconds: integer("keepWarmSeconds", options.keepWarmSeconds, DEFAULTS.keepWarmSeconds, 0),
     spareGuests: integer("spareGuests", options.spareGuests, DEFAULTS.spareGuests, 0),
@@ -399,6 +428,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     env,
     fetch: options.fetch,
     sandbox: optionalFunction("sandbox", options.sandbox, "a function that returns a Sandbox"),
+    tools: resolveTools(options.tools, options.repl === "javascript" ? "javascript" : "python"),
   };
 }
 
@@ -456,6 +486,17 @@ const RUN_LIMIT_FIELDS = [
   "cellTimeoutMs",
 ] as const satisfies readonly (keyof RunLimits)[];
 
+function isolation(value: unknown, repl: unknown): ResolvedOptions["isolation"] {
+  const chosen = oneOf("isolation", value, ["process", "thread", "container"] as const, DEFAULTS.isolation);
+  if (chosen === "container" && repl === "javascript")
+    throw new InvalidOptionError(
+      "isolation",
+      chosen,
+      '"process" or "thread" with repl "javascript" (containers run Python)',
+    );
+  return chosen;
+}
+
 function windows(value: unknown): ContextWindowTable | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "object" || value === null || Array.isArray(value))
@@ -471,7 +512,8 @@ function windows(value: unknown): ContextWindowTable | undefined {
 function answerDetection(value: unknown): AnswerDetection {
   if (value === undefined) return {};
   const shape = "{ finalText?: boolean, patterns?: RegExp[] }";
-  if (typeof value !== "object" || value === null) throw new InvalidOptionError("answerDetection", value, shape);
+  if (typeof value !== "object" || value === null)
+    throw new InvalidOptionError("answerDetection", value, shape);
   const { finalText, patterns } = value as AnswerDetection;
   if (finalText !== undefined && typeof finalText !== "boolean")
     throw new InvalidOptionError("answerDetection.finalText", finalText, "true or false");

@@ -71,7 +71,8 @@ function findPattern(text: string, patterns: readonly RegExp[] | undefined): Fin
     // A global or sticky pattern keeps its place between calls; every reply is read from its start.
     pattern.lastIndex = 0;
     const answer = match?.[1] ?? match?.[0];
-    if (answer !== undefined && answer.trim() !== "") return { kind: "final", text: answer.trim(), via: "pattern" };
+    if (answer !== undefined && answer.trim() !== "")
+      return { kind: "final", text: answer.trim(), via: "pattern" };
   }
   return undefined;
 }

@@ -6,6 +6,24 @@ import type { ExecuteResult } from "../sandbox/sandbox.ts";
 import { formatCount } from "../format-count.ts";
 import type { Dialect } from "./dialects.ts";
 import { codePointLength } from "../code-points.ts";
+import type { JsonSchema } from "../schema/schema.ts";
+import { typedSubmitInstructions } from "./typed-answer.ts";
+import type { ReadyTool } from "./tools.ts";
+
+/** What the system prompt shows of a custom tool. */
+export type PromptTool = Pick<ReadyTool, "name" | "description" | "parameters">;
+
+/** The custom tools, one bullet each under the dialect's intro, with their parameters' descriptions. */
+function toolsSection(tools: readonly PromptTool[], d: Dialect): string {
+  if (tools.length === 0) return "";
+  const lines = [d.toolsIntro];
+  for (const tool of tools) {
+    lines.push(`  - \`${d.toolSignature(tool.name, tool.parameters)}\`: ${tool.description}`);
+    for (const param of tool.parameters ?? [])
+      if (param.description) lines.push(`    - \`${param.name}\`: ${param.description}`);
+  }
+  return `\n${lines.join("\n")}`;
+}
 
 export interface SystemPromptSettings {
   maxTurns: number;
@@ -18,6 +36,13 @@ export interface SystemPromptSettings {
   subModels: readonly string[];
   /** Whether code may call sub-models at all (`false`: the paper's ablation). @default true */
   subcalls?: boolean;
+  /**
+   * The answer has a schema: the model is shown it (as JSON Schema, when the library can say it) and
+   * told to submit a structured value. Absent: the answer is text.
+   */
+  answerSchema?: { jsonSchema: JsonSchema | undefined };
+  /** Custom tools code may call, listed with their signatures. @default none */
+  tools?: readonly PromptTool[];
 }
 
 const DIVISION_WITH_SUBCALLS =
@@ -41,7 +66,7 @@ Every \`${d.tag}\` block in your reply runs, in order, and you then see what it 
 
 What the REPL gives you:
 - \`context\`: the data (see the description in the first message). Do not reassign it; keep derived data in your own variables.
-${d.functions({ ...s, subcalls })}
+${d.functions({ ...s, subcalls })}${toolsSection(s.tools ?? [], d)}
 ${d.environment}${subcalls ? otherModels : ""}
 
 How to work well:
@@ -50,8 +75,7 @@ ${subcalls ? DIVISION_WITH_SUBCALLS : DIVISION_CODE_ONLY}
 3. Keep intermediate results in variables and build the answer from them; do not retype data you have already computed.
 4. Check your answer against the context before you submit it.
 
-To finish, submit the answer from code:
-${fence(d.submitExample)}
+${s.answerSchema ? typedSubmitInstructions(s.answerSchema.jsonSchema, d) : `To finish, submit the answer from code:\n${fence(d.submitExample)}`}
 Submit only when you are done; the run ends at that moment. You have ${s.maxTurns} turns.`;
 }
 
@@ -124,7 +148,9 @@ export function noCodeFeedback(
   return `${why} Write ${d.name} in a ${fence} block, or ${d.submitHint}.\n\nTurn ${turn} of ${maxTurns} done; ${maxTurns - turn} left.`;
 }
 
-/** The last call when turns run out. */
-export function bestEffortRequest(question: string): string {
+/** The last call when turns run out; `typed`: the answer has a schema, so it is asked for as JSON. */
+export function bestEffortRequest(question: string, typed = false): string {
+  if (typed)
+    return `You have used every turn. Reply now with your best final answer to the question as JSON matching the answer schema, and nothing else: no code, no prose. Question: ${question}`;
   return `You have used every turn. Reply now with your best final answer to the question, as plain text, with no code. Question: ${question}`;
 }

@@ -18,6 +18,7 @@ import { findPrice, pricingTable, type PricingTable } from "../models/pricing.ts
 import { ModelRegistry } from "../models/model-registry.ts";
 import type { Model } from "../models/model.ts";
 import { createSandbox, sharedRuntime, type SandboxSettings } from "../sandbox/create-sandbox.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import type { EventSink } from "../trace/events.ts";
 import { TrajectoryBuilder } from "../trace/trajectory-builder.ts";
 import { TrajectoryWriter } from "../trace/trajectory-writer.ts";
@@ -29,10 +30,13 @@ import {
   type RlmOptions,
   type RunLimits,
 } from "./options.ts";
-import { RunFailedError, type RlmResult } from "./result.ts";
-import { runRlm } from "./run-rlm.ts";
+import { RunFailedError, type RlmResult, type TypedRlmResult } from "./result.ts";
+import { runRlm, type RunOutcome } from "./run-rlm.ts";
+import { Session, type SessionRequest, type SessionRun } from "./session.ts";
+import { validatorFor, type InferSchema, type SchemaSpec } from "../schema/schema.ts";
 import { SharedInterpreters } from "./shared-interpreters.ts";
 import { SubcallCache } from "./subcall-cache.ts";
+import { readyTools } from "./tools.ts";
 
 export interface CompletionRequest {
   /** The question or task. */
@@ -71,6 +75,17 @@ export interface CompletionRequest {
   interpreterGroup?: string;
 }
 
+/**
+ * A `completion()` request whose answer is a structured value: the model submits a dict or list (a
+ * JSON value) in `answer["content"]`, the host checks it against `schema` and feeds a failing one back
+ * with what is wrong, up to `schemaRetries` times. The system prompt shows the model the schema as
+ * JSON Schema. Only the root run has a schema; sub-calls and child runs answer in text.
+ */
+export interface TypedCompletionRequest<S extends SchemaSpec = SchemaSpec> extends CompletionRequest {
+  /** A Standard Schema (zod, valibot, arktype...) or a JSON Schema object. */
+  schema: S;
+}
+
 export class RLM {
   readonly #options: ResolvedOptions;
   readonly #models: ModelRegistry;
@@ -99,6 +114,7 @@ export class RLM {
     this.#sandbox = {
       language: o.repl,
       isolation: o.isolation,
+      container: o.container,
       cacheDir: o.cacheDir,
       memoryMb: o.guestMemoryMb,
       spares: o.spareGuests,
@@ -173,22 +189,38 @@ export class RLM {
   /**
    * Answers `prompt` over `context`. Resolves with the result, also when turns run out, a limit is
    * reached or the signal aborts (`submitted: false`); rejects with `RunFailedError`, which holds the
-   * partial result, when a model or the sandbox fails for good.
+   * partial result (its `answer` in text), when a model or the sandbox fails for good.
+   *
+   * With a `schema`, the answer is a structured value checked against it: the result is a
+   * `TypedRlmResult`, whose `answer` has the schema's output type once `submitted` is checked.
+   *
+   * @example
+   * const { answer } = await rlm.completion({ prompt: "Summarise the meeting.", context: transcript });
+   * const typed = await rlm.completion({ prompt, context, schema: z.object({ owners: z.array(z.string()) }) });
+   * if (typed.submitted) console.log(typed.answer.owners);
    */
-  async completion(request: CompletionRequest): Promise<RlmResult> {
-    return this.#run(request, new AbortController(), undefined);
+  completion<S extends SchemaSpec>(
+    request: TypedCompletionRequest<S>,
+  ): Promise<TypedRlmResult<InferSchema<S>>>;
+  completion(request: CompletionRequest): Promise<RlmResult>;
+  async completion(
+    request: CompletionRequest & { schema?: SchemaSpec },
+  ): Promise<RlmResult | TypedRlmResult<unknown>> {
+    const outcome = await this.#run(request, new AbortController(), undefined);
+    return request.schema === undefined ? outcome : typedResult(outcome);
   }
 
   /**
    * The same run as `completion()`, as a stream of typed events. Iterate it once; leaving the loop early
-   * cancels the run. `stream.result` resolves with the result either way.
+   * cancels the run. `stream.result` resolves with the result either way. With a `schema`, its `answer`
+   * is the JSON text; the structured value is the `answer` event's `value`.
    *
    * @example
    * const stream = rlm.stream({ prompt, context });
    * for await (const event of stream) if (event.type === "turn-start") console.log(`turn ${event.turn}`);
    * const { answer } = await stream.result;
    */
-  stream(request: CompletionRequest): RlmStream {
+  stream(request: CompletionRequest | TypedCompletionRequest): RlmStream {
     const queue = new EventQueue();
     const controller = new AbortController();
     const result = this.#run(request, controller, (event) => queue.push(event));
@@ -201,11 +233,51 @@ export class RLM {
     );
   }
 
+  /**
+   * Starts a session: questions asked one after another over one REPL, which keeps its variables
+   * between them. The guest boots and `context` loads now. See `Session`; close it when done.
+   *
+   * @example
+   * await using session = rlm.session({ context: logs });
+   * await session.ask("Count the errors per service and keep the counts in a variable.");
+   * const { answer } = await session.ask("Which of those services is in this list?", { context: services });
+   */
+  session(request: SessionRequest): Session {
+    if (typeof request !== "object" || request === null)
+      throw new InvalidOptionError("request", request, "an object with `context`");
+    const context = validateContext(request.context);
+    const seed = request.seed ?? randomInt(0, 2 ** 32);
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new InvalidOptionError("seed", request.seed, "an integer from 0 to 4294967295");
+    const trajectories = new TrajectoryBuilder();
+    const logDir = this.#options.logDir;
+    return new Session({
+      id: `session_${randomBytes(4).toString("hex")}`,
+      context,
+      contextNotes: request.contextNotes,
+      seed,
+      repl: this.#options.repl,
+      sandbox: this.#newSandbox(""),
+      tools: this.#options.tools,
+      trajectories,
+      writer: logDir ? new TrajectoryWriter({ dir: logDir, builder: trajectories }) : undefined,
+      run: (ask, controller, extraSink, session) => this.#run(ask, controller, extraSink, session),
+    });
+  }
+
+  /** A root run's sandbox: the caller's factory, a namespace of a shared interpreter, or a guest of its own. */
+  #newSandbox(group: string): Sandbox {
+    if (this.#options.sandbox) return this.#options.sandbox();
+    const shared = this.#shared;
+    return shared ? shared.sandbox(group) : createSandbox(this.#sandbox);
+  }
+
   async #run(
-    request: CompletionRequest,
+    request: CompletionRequest & { schema?: SchemaSpec },
     controller: AbortController,
     extraSink: EventSink | undefined,
-  ): Promise<RlmResult> {
+    session?: SessionRun,
+  ): Promise<RunOutcome> {
     if (typeof request !== "object" || request === null) {
       throw new InvalidOptionError("request", request, "an object with `prompt` and `context`");
     }
@@ -217,11 +289,19 @@ export class RLM {
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
       throw new InvalidOptionError("seed", request.seed, "an integer from 0 to 4294967295");
     const options = request.limits ? tightenLimits(this.#options, request.limits) : this.#options;
-    // The one fold of the tree's events: results and the trajectory file are both read from it.
-    const trajectories = new TrajectoryBuilder();
-    const writer = options.logDir
-      ? new TrajectoryWriter({ dir: options.logDir, builder: trajectories })
-      : undefined;
+    const answerSchema =
+      request.schema === undefined
+        ? undefined
+        : { validator: await validatorFor(request.schema, "schema"), retries: options.schemaRetries };
+    const tools = await readyTools(options.tools);
+    // The one fold of the tree's events: results and the trajectory file are both read from it (a
+    // session's questions share one, and one file).
+    const trajectories = session?.trajectories ?? new TrajectoryBuilder();
+    const writer = session
+      ? session.writer
+      : options.logDir
+        ? new TrajectoryWriter({ dir: options.logDir, builder: trajectories })
+        : undefined;
     const sinks = [request.onEvent, extraSink].filter((sink) => sink !== undefined);
     const emit: EventSink = (event) => {
       trajectories.onEvent(event);
@@ -254,10 +334,8 @@ export class RLM {
         : setTimeout(() => trip(budget.timeUpError()), options.maxTimeMs);
     const childLimiters = new Map<number, Limiter>();
     const retiring: Promise<void>[] = [];
-    const sandbox = this.#sandbox;
-    const shared = this.#shared;
     const group = request.interpreterGroup ?? "";
-    const withFile = (result: RlmResult): RlmResult => ({ ...result, trajectoryFile: writer?.path });
+    const withFile = <R extends RlmResult>(result: R): R => ({ ...result, trajectoryFile: writer?.path });
     try {
       const result = await runRlm(
         {
@@ -270,8 +348,7 @@ export class RLM {
             if (!limiter) childLimiters.set(depth, (limiter = new Limiter(options.maxConcurrentChildren)));
             return limiter;
           },
-          createSandbox:
-            options.sandbox ?? (shared ? () => shared.sandbox(group) : () => createSandbox(sandbox)),
+          createSandbox: () => this.#newSandbox(group),
           retire: (finished) => retiring.push(finished.close().catch(() => {})),
           emit,
           trajectory: (runId) => {
@@ -284,6 +361,7 @@ export class RLM {
           trip,
           streamReplies: request.streamReplies ?? extraSink !== undefined,
           subcallCache: subcallCacheFor(options),
+          tools,
           newId: (prefix) => `${prefix}_${randomBytes(4).toString("hex")}`,
         },
         {
@@ -292,8 +370,10 @@ export class RLM {
           ...(request.contextNotes ? { contextNotes: request.contextNotes } : {}),
           depth: 0,
           model: this.#models.root,
-          ledger: new Ledger(),
+          ledger: session ? session.ledger.child() : new Ledger(),
           seed,
+          ...(session ? { session: session.question } : {}),
+          ...(answerSchema ? { answerSchema } : {}),
         },
       );
       return withFile(result);
@@ -315,4 +395,12 @@ function subcallCacheFor(options: ResolvedOptions): SubcallCache | undefined {
   const dir =
     options.cacheSubcalls === "disk" && options.cacheDir ? join(options.cacheDir, "subcalls") : undefined;
   return new SubcallCache({ dir });
+}
+
+/** A typed run's result: its value is the answer, its text beside it. */
+function typedResult(outcome: RunOutcome): TypedRlmResult<unknown> {
+  const { value, answer, submitted, ...rest } = outcome;
+  return submitted
+    ? { answer: value, text: answer, submitted: true, ...rest }
+    : { answer: value, text: answer, submitted: false, ...rest };
 }

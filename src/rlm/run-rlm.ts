@@ -28,7 +28,9 @@ import {
 } from "./prompts.ts";
 import type { AnswerSource, StopReason } from "../trace/trajectory.ts";
 import { RunFailedError, type RlmResult } from "./result.ts";
+import { answerRejectedFeedback, checkAnswer, type AnswerSchema, type Submission } from "./typed-answer.ts";
 import type { RunTree } from "./run-tree.ts";
+import { toolSignatures } from "./tools.ts";
 
 /** Fed back when a reply holds both code and a FINAL(...) written as text. */
 const FINAL_BESIDE_CODE =
@@ -66,7 +68,36 @@ export interface RunRequest {
   parentSandbox?: Sandbox;
   /** Seeds the REPL's random generators; a child's is derived from its parent's and its order. */
   seed: number;
+  /** The answer's schema (the root run of `completion({ schema })`): submissions are checked first. */
+  answerSchema?: AnswerSchema;
+  /** Set when the run answers a question of a session (`RLM.session`). */
+  session?: SessionQuestion;
 }
+
+/**
+ * A session's question: the run works in the session's REPL, which holds what earlier questions left
+ * and is loaded by the session (never by the run, which does not retire it either), opens with the
+ * session's first message, and names the session and question in `run-start`.
+ */
+export interface SessionQuestion {
+  id: string;
+  /** 1 for the session's first question. */
+  question: number;
+  sandbox: Sandbox;
+  /** Settles once the session's REPL holds this question's contexts. */
+  ready: Promise<void>;
+  /** What the model is told about the contexts (recorded in `run-start`). */
+  contextDescription: string;
+  /** The first user message; the usual one when undefined (the session's first question). */
+  firstMessage: string | undefined;
+}
+
+/**
+ * What a run resolves with. With an `answerSchema`, `value` is the answer as the schema returned it
+ * (undefined when no answer passed it; `answer` is then the text); `completion()` makes it the typed
+ * result's `answer`.
+ */
+export type RunOutcome = RlmResult & { value?: unknown };
 
 /** A child's seed: fixed by the parent's seed and the child's place among the parent's children. */
 function childSeed(parent: number, ordinal: number): number {
@@ -77,7 +108,7 @@ function childSeed(parent: number, ordinal: number): number {
 }
 
 /** Runs one RLM to its end. Resolves with the result; rejects with `RunFailedError` holding the partial one. */
-export async function runRlm(tree: RunTree, request: RunRequest): Promise<RlmResult> {
+export async function runRlm(tree: RunTree, request: RunRequest): Promise<RunOutcome> {
   return new Run(tree, request).run();
 }
 
@@ -99,6 +130,10 @@ class Run {
   #stopReason: StopReason = "max-turns";
   #stopDetail: string | undefined;
   #draft: string | undefined;
+  /** With an answer schema: the answer as the schema returned it, once one passed. */
+  #value: unknown;
+  /** With an answer schema: submissions it rejected so far. */
+  #rejections = 0;
   #consecutiveErrors = 0;
   #turns = 0;
   #children = 0;
@@ -118,7 +153,8 @@ class Run {
     this.#runId = tree.newId("run");
     this.#signal = request.signal ? AbortSignal.any([tree.signal, request.signal]) : tree.signal;
     this.#dialect = dialectFor(tree.options.repl);
-    const description = describeContext(request.context, request.contextNotes);
+    const description =
+      request.session?.contextDescription ?? describeContext(request.context, request.contextNotes);
     const recursive = request.depth + 1 < tree.options.maxDepth;
     const system =
       tree.options.systemPrompt ??
@@ -130,19 +166,27 @@ class Run {
           recursive,
           subModels: tree.models.subModelNames,
           subcalls: tree.options.subcalls,
+          tools: tree.tools,
+          ...(request.answerSchema
+            ? { answerSchema: { jsonSchema: request.answerSchema.validator.jsonSchema } }
+            : {}),
         },
         this.#dialect,
       );
     this.#messages = [
       { role: "system", content: system },
-      { role: "user", content: firstMessage(description, request.prompt, this.#dialect) },
+      {
+        role: "user",
+        content: request.session?.firstMessage ?? firstMessage(description, request.prompt, this.#dialect),
+      },
     ];
     this.#firstMessage = this.#messages[1]?.content ?? "";
     this.#description = description;
   }
 
-  async run(): Promise<RlmResult> {
+  async run(): Promise<RunOutcome> {
     const { options } = this.#tree;
+    const session = this.#request.session;
     this.#emit({
       type: "run-start",
       parentRunId: this.#request.parentRunId,
@@ -158,17 +202,20 @@ class Run {
       maxOutputChars: options.maxOutputChars,
       cellTimeoutMs: options.cellTimeoutMs,
       seed: this.#request.seed,
+      ...(session ? { session: { id: session.id, question: session.question } } : {}),
     });
     // Boot the guest and load the context while the first model call is in flight.
-    this.#sandbox = this.#request.parentSandbox?.child?.() ?? this.#tree.createSandbox();
-    this.#ready = this.#sandbox.load(this.#request.context, { seed: this.#request.seed });
+    this.#sandbox = session?.sandbox ?? this.#request.parentSandbox?.child?.() ?? this.#tree.createSandbox();
+    this.#ready = session
+      ? session.ready
+      : this.#sandbox.load(this.#request.context, { seed: this.#request.seed, ...this.#guestTools() });
     this.#ready.catch(() => {});
     try {
-      for (let turn = 1; turn <= options.maxTurns && !this.#submitted; turn++) {
+      for (let turn = 1; turn <= options.maxTurns && !this.#over; turn++) {
         if (this.#signal.aborted) throw new CancelledError(undefined, { cause: this.#signal.reason });
         this.#turns = turn;
         await this.#turn(turn);
-        if (this.#submitted || !this.#tooManyErrors()) continue;
+        if (this.#over || !this.#tooManyErrors()) continue;
         this.#endWithDraft(
           "max-errors",
           `${this.#consecutiveErrors} turns in a row produced only errors; raise maxConsecutiveErrors to allow more.`,
@@ -196,11 +243,20 @@ class Run {
         );
       }
     } finally {
-      this.#tree.retire(this.#sandbox);
+      // A session's REPL outlives its questions: the session closes it.
+      if (!session) this.#tree.retire(this.#sandbox);
     }
+    if (this.#request.answerSchema && this.#source === "draft" && this.#stopReason !== "invalid-answer")
+      await this.#checkDraft(this.#request.answerSchema);
     const result = this.#result();
     this.#emitEnd(result);
-    return result;
+    return this.#request.answerSchema ? { ...result, value: this.#value } : result;
+  }
+
+  /** A run that ended on a limit with a draft: its value, when the draft passes the schema. */
+  async #checkDraft(schema: AnswerSchema): Promise<void> {
+    const check = await checkAnswer(schema.validator, { answer: this.#answer }).catch(() => undefined);
+    if (check?.ok) this.#value = check.value;
   }
 
   /** Ends without a submission: the answer is whatever the model drafted in `answer["content"]`. */
@@ -229,7 +285,7 @@ class Run {
     let skipped = 0;
     let cleanBlocks = 0;
     for (const [index, code] of parsed.code.entries()) {
-      if (this.#submitted) {
+      if (this.#over) {
         skipped++;
         continue;
       }
@@ -239,10 +295,10 @@ class Run {
       outputs.push(formatBlockOutput(index, parsed.code.length, result));
       if (!result.error) cleanBlocks++;
       if (result.answerDraft !== undefined) this.#draft = result.answerDraft;
-      if (result.submitted) this.#accept(result.submitted.answer, SOURCE_OF[result.submitted.via]);
+      if (result.submitted) await this.#submit(result.submitted, SOURCE_OF[result.submitted.via], outputs);
       if (result.cancelled) throw new CancelledError(undefined, { cause: this.#signal.reason });
     }
-    if (!this.#submitted && parsed.final) {
+    if (!this.#over && parsed.final) {
       // A FINAL(text) beside code was written before the code ran: models that do this invent the
       // output and answer from it, so the code's real output goes back instead (FINAL_VAR names a
       // variable the code may just have set, so it still submits).
@@ -250,7 +306,7 @@ class Run {
         outputs.push(parsed.final.via === "pattern" ? ANSWER_BESIDE_CODE : FINAL_BESIDE_CODE);
       else await this.#acceptFinal(parsed.final, outputs);
     }
-    if (this.#submitted) return;
+    if (this.#over) return;
     this.#consecutiveErrors = cleanBlocks > 0 ? 0 : this.#consecutiveErrors + 1;
     const feedback =
       parsed.code.length === 0 && !parsed.final
@@ -261,13 +317,58 @@ class Run {
 
   async #acceptFinal(final: FinalForm, outputs: string[]): Promise<void> {
     if (final.kind === "final") {
-      this.#accept(final.text, final.via === "pattern" ? "pattern" : "final");
+      await this.#submit({ answer: final.text }, final.via === "pattern" ? "pattern" : "final", outputs);
       return;
     }
     // FINAL_VAR(name) written as text: let the REPL's own FINAL_VAR resolve it, so both forms agree.
     const result = await this.#execute(`FINAL_VAR(${final.expression})`);
-    if (result.submitted) this.#accept(result.submitted.answer, "final-var");
+    if (result.submitted) await this.#submit(result.submitted, "final-var", outputs);
     else outputs.push(`FINAL_VAR(${final.expression}) did not submit:\n${formatBlockOutput(0, 1, result)}`);
+  }
+
+  /** The run has its answer, or a schema rejected answers once more than `schemaRetries` allows. */
+  get #over(): boolean {
+    return this.#submitted || this.#stopReason === "invalid-answer";
+  }
+
+  /**
+   * A submission. Without an answer schema it is the answer. With one it is checked first: a passing
+   * one is the answer (as JSON text, its value kept), a failing one goes back to the model in
+   * `outputs` with what is wrong, or, once `schemaRetries` are used up, ends the run.
+   */
+  async #submit(submission: Submission, source: AnswerSource, outputs: string[]): Promise<void> {
+    const schema = this.#request.answerSchema;
+    if (!schema) return this.#accept(submission.answer, source);
+    const check = await checkAnswer(schema.validator, submission);
+    if (check.ok) {
+      this.#value = check.value;
+      return this.#accept(check.text, source);
+    }
+    const attempt = ++this.#rejections;
+    const retriesLeft = Math.max(0, schema.retries - attempt + 1);
+    const { text, issues } = check;
+    this.#emit({
+      type: "answer-rejected",
+      turn: this.#turns,
+      answer: text,
+      issues,
+      attempt,
+      retriesLeft,
+      source,
+    });
+    this.#draft = text;
+    if (retriesLeft > 0) {
+      const feedback = { text, issues, attempt, retriesLeft };
+      outputs.push(answerRejectedFeedback(feedback, schema.validator.jsonSchema, source, this.#dialect));
+      return;
+    }
+    this.#stopReason = "invalid-answer";
+    const shown =
+      issues.slice(0, 3).join("; ") + (issues.length > 3 ? `; and ${issues.length - 3} more` : "");
+    this.#stopDetail = `the answer failed its schema ${attempt} time(s), last with: ${shown}. Raise schemaRetries (now ${schema.retries}) to allow more attempts.`;
+    this.#answer = text;
+    this.#source = "draft";
+    this.#emit({ type: "answer", answer: text, submitted: false, source: "draft" });
   }
 
   #accept(answer: string, source: AnswerSource): void {
@@ -275,7 +376,8 @@ class Run {
     this.#submitted = true;
     this.#source = source;
     if (this.#tree.streamReplies && answer) this.#emit({ type: "answer-delta", text: answer, reset: false });
-    this.#emit({ type: "answer", answer, submitted: true, source });
+    const value = this.#request.answerSchema ? { value: this.#value } : {};
+    this.#emit({ type: "answer", answer, submitted: true, source, ...value });
   }
 
   async #execute(code: string): Promise<ExecuteResult> {
@@ -289,6 +391,7 @@ class Run {
     const depth = this.#request.depth;
     return await (this.#sandbox as Sandbox).execute(code, {
       timeoutMs: options.cellTimeoutMs,
+      ...(this.#request.answerSchema ? { typedAnswer: true } : {}),
       maxOutputChars: options.maxOutputChars,
       signal: this.#signal,
       onHostCall: createHostCallHandler({
@@ -412,15 +515,26 @@ class Run {
   /** Turns ran out: ask once more for the best answer, marked as not submitted. */
   async #bestEffort(): Promise<void> {
     this.#stopReason = "max-turns";
-    this.#messages.push({ role: "user", content: bestEffortRequest(this.#request.prompt) });
+    const schema = this.#request.answerSchema;
+    this.#messages.push({
+      role: "user",
+      content: bestEffortRequest(this.#request.prompt, schema !== undefined),
+    });
     const answer = new AnswerStream();
     const reply = await this.#callModel(this.#turns + 1, true, answer);
     const parsed = parseReply(reply.text, this.#dialect.runnableTags, this.#tree.options.answerDetection);
     this.#answer = parsed.final?.kind === "final" ? parsed.final.text : reply.text.trim();
     this.#source = "best-effort";
+    // With a schema, a best effort that passes it is JSON with its value; it is still not submitted.
+    const check = schema ? await checkAnswer(schema.validator, { answer: this.#answer }) : undefined;
+    if (check?.ok) {
+      this.#answer = check.text;
+      this.#value = check.value;
+    }
     const last = this.#tree.streamReplies ? answer.finish(this.#answer) : undefined;
     if (last) this.#emit({ type: "answer-delta", ...last });
-    this.#emit({ type: "answer", answer: this.#answer, submitted: false, source: "best-effort" });
+    const value = check?.ok ? { value: check.value } : {};
+    this.#emit({ type: "answer", answer: this.#answer, submitted: false, source: "best-effort", ...value });
   }
 
   #result(): RlmResult {
@@ -451,6 +565,11 @@ class Run {
       durationMs: result.durationMs,
       usage: result.usage,
     });
+  }
+
+  /** The custom tools for the REPL to define, as `load` takes them (nothing when there are none). */
+  #guestTools(): { tools?: ReturnType<typeof toolSignatures> } {
+    return this.#tree.tools.length > 0 ? { tools: toolSignatures(this.#tree.tools) } : {};
   }
 
   #emit(event: RlmEventInput): void {

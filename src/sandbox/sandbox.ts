@@ -20,10 +20,28 @@ export type HostCall =
       contexts: (RlmContext | undefined)[] | undefined;
     }
   /** What is left of the tree's limits and this run's turns. */
-  | { kind: "budget" };
+  | { kind: "budget" }
+  /** A custom tool (`LoadOptions.tools`), with the object of arguments the code passed, unchecked. */
+  | { kind: "tool"; name: string; args: Record<string, unknown> };
 
-/** The host's answer: a value for the guest, or an error raised in guest code. */
-export type HostCallReply = { ok: true; value: unknown } | { ok: false; error: string };
+/**
+ * The host's answer: a value for the guest, or an error raised in guest code, as `SubcallError` unless
+ * `errorType` names a tool's exception (`ToolArgumentError`: arguments the tool's schema refuses).
+ */
+export type HostCallReply =
+  { ok: true; value: unknown } | { ok: false; error: string; errorType?: "ToolError" | "ToolArgumentError" };
+
+/**
+ * A custom tool as the REPL defines it: a function `name` whose arguments go to the host as one object
+ * (`{ kind: "tool", name, args }`). Positional arguments are named by `params`, in order; `null` when
+ * the tool's parameters are not known, so only named ones (or one dict/object of them) can be passed.
+ * An optional parameter given as `None`/`null` is left out.
+ */
+export interface ToolSignature {
+  name: string;
+  description: string;
+  params: { name: string; optional: boolean }[] | null;
+}
 
 /** Serves host calls during one `execute`. The signal aborts when the cell is interrupted. */
 export type HostCallHandler = (call: HostCall, signal: AbortSignal) => Promise<HostCallReply>;
@@ -40,6 +58,14 @@ export interface ExecuteOptions {
   onHostCall: HostCallHandler;
   /** Interrupts the cell, like a timeout, and marks the result `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * The run's answer has a schema: a submitted value that is not a string (a dict, list, number...)
+   * is captured as JSON (`submitted.value`, with `submitted.answer` its JSON text, and the draft as
+   * JSON text), and one that is not a JSON value (a set, an object) raises in the REPL where it is
+   * submitted. Without it, such a value is submitted as the language prints it.
+   * @default false
+   */
+  typedAnswer?: boolean;
 }
 
 /** A guest exception, formatted for the model. */
@@ -61,7 +87,23 @@ export interface LocalSummary {
 export interface LoadOptions {
   /** An integer in [0, 2^32). */
   seed?: number | undefined;
+  /**
+   * The variable to load into: `context` (the default) replaces the context; another name (a
+   * session's `context_1`, `context_2`, ...) is added beside it and, like `context`, is reserved
+   * (restored after every cell) and loaded again if the guest is replaced. Must match `CONTEXT_NAME`.
+   * @default "context"
+   */
+  name?: string | undefined;
+  /**
+   * Custom tools to define as functions of the REPL, reserved like `llm_query` (restored after every
+   * cell, defined again if the guest is replaced). They stay for the sandbox's life: a later `load`
+   * without `tools` keeps them.
+   */
+  tools?: readonly ToolSignature[] | undefined;
 }
+
+/** The names a context may be loaded as: `context`, and `context_1`, `context_2`, ... */
+export const CONTEXT_NAME = /^context(?:_[1-9][0-9]*)?$/;
 
 /** How code submits an answer: `answer["ready"] = True`, `FINAL(value)` or `FINAL_VAR(name)`. */
 export type SubmitForm = "answer" | "FINAL" | "FINAL_VAR";
@@ -75,9 +117,16 @@ export interface ExecuteResult {
   stderr: string;
   stderrChars: number;
   error: GuestError | undefined;
-  /** The answer, when this cell submitted one, and the form that submitted it. */
-  submitted: { answer: string; via: SubmitForm } | undefined;
-  /** `answer["content"]` as it stands after the cell, submitted or not: the best answer so far. */
+  /**
+   * The answer, when this cell submitted one, and the form that submitted it. With `typedAnswer`, a
+   * value that was not a string is also in `value` (a JSON value), and `answer` is its JSON text;
+   * `value` is absent otherwise.
+   */
+  submitted: { answer: string; value?: unknown; via: SubmitForm } | undefined;
+  /**
+   * `answer["content"]` as it stands after the cell, submitted or not: the best answer so far (JSON
+   * text for a structured value with `typedAnswer`).
+   */
   answerDraft: string | undefined;
   /** The cell ran out of `timeoutMs` and was interrupted. */
   timedOut: boolean;
@@ -108,6 +157,11 @@ export interface Sandbox {
    * child sandbox that shares its parent's interpreter shares its generators and ignores the seed.
    */
   load(context: RlmContext, options?: LoadOptions): Promise<void>;
+  /**
+   * Starts another question in the same REPL (a session's next `ask`): `answer` is emptied and not
+   * ready, while variables and loaded contexts stay. Absent where the sandbox cannot be reused.
+   */
+  newQuestion?(): Promise<void>;
   /** Runs one cell. Cells run one at a time; a call made while another runs waits its turn. */
   execute(code: string, options: ExecuteOptions): Promise<ExecuteResult>;
   /**

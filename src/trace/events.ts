@@ -6,7 +6,7 @@
 import type { UsageReport } from "../budget/ledger.ts";
 import type { ChatMessage, Usage } from "../models/model.ts";
 import type { ExecuteResult } from "../sandbox/sandbox.ts";
-import type { AnswerSource, StopReason } from "./trajectory.ts";
+import type { AnswerSource, SessionRef, StopReason } from "./trajectory.ts";
 
 interface EventBase {
   runId: string;
@@ -43,6 +43,8 @@ export type RlmEvent = EventBase &
         seed: number;
         /** A cell's time limit. @unit milliseconds */
         cellTimeoutMs: number;
+        /** Set on the root run of a session's question (`RLM.session`): which session, which question (from 1). */
+        session?: SessionRef;
       }
     | { type: "turn-start"; turn: number; maxTurns: number }
     | {
@@ -104,6 +106,20 @@ export type RlmEvent = EventBase &
         /** True when the sub-call cache answered it: nothing was sent, and `usage` is undefined. */
         cached?: boolean;
       }
+    /** Code called a custom tool (`tools`). `args`: the arguments as JSON, as the code passed them. */
+    | { type: "tool-start"; callId: string; name: string; args: string }
+    | {
+        type: "tool-end";
+        callId: string;
+        name: string;
+        /** The arguments as JSON, cut after 4,000 characters (with their length noted). */
+        args: string;
+        /** What `execute` returned, as JSON, cut like `args`; undefined when the call failed. */
+        result: string | undefined;
+        /** Why the call failed (arguments the schema refused, `execute` threw, cancelled), as raised in the REPL. */
+        error: string | undefined;
+        durationMs: number;
+      }
     /**
      * A piece of the run's answer, when replies stream: joined in order they make the `answer` event's
      * text. They arrive while the reply streams when the reply is the answer (turns ran out), else in
@@ -117,7 +133,7 @@ export type RlmEvent = EventBase &
     | { type: "answer"; answer: string; submitted: boolean; source: AnswerSource; value?: unknown }
     /**
      * A submitted answer failed the run's `schema`: it was not accepted, and `issues` go back to the
-     * model with the schema (unless `retriesLeft` was 0 and the run ends with `invalid-answer`).
+     * model with the schema, unless `retriesLeft` is 0: then the run ends with `invalid-answer`.
      */
     | {
         type: "answer-rejected";
@@ -127,7 +143,7 @@ export type RlmEvent = EventBase &
         issues: string[];
         /** 1 for the run's first rejected answer, 2 for the second... */
         attempt: number;
-        /** Rejections the model may still have fixed; negative when this one ended the run. */
+        /** Submissions the model may still make (`schemaRetries` minus those used); 0 ends the run. */
         retriesLeft: number;
         source: AnswerSource;
       }

@@ -4,12 +4,16 @@
  * so a new capability adds an event and its fold here, nothing else.
  */
 import type { RlmEvent } from "./events.ts";
-import type { CompactionRecord, SubcallRecord, Trajectory } from "./trajectory.ts";
+import type { CompactionRecord, SubcallRecord, ToolCallRecord, Trajectory } from "./trajectory.ts";
 
 interface RunState {
   trajectory: Trajectory;
   /** Sub-calls of the block running now, in the order they started. */
   pending: SubcallRecord[];
+  /** Tool calls of the block running now, in the order they started. */
+  pendingTools: ToolCallRecord[];
+  /** Every tool call of the run by id, for its `tool-end`. */
+  toolCalls: Map<string, ToolCallRecord>;
   /** Every sub-call of the run by id, so a child's `run-start` finds the call that spawned it. */
   calls: Map<string, SubcallRecord>;
   /** A compaction made before the next turn's request, recorded on that turn. */
@@ -49,6 +53,7 @@ export class TrajectoryBuilder {
       provider: event.provider,
       subModel: event.subModel,
       contextDescription: event.contextDescription,
+      ...(event.session ? { session: event.session } : {}),
       settings: {
         maxTurns: event.maxTurns,
         maxDepth: event.maxDepth,
@@ -64,7 +69,13 @@ export class TrajectoryBuilder {
       usage: undefined,
       end: undefined,
     };
-    const run: RunState = { trajectory, pending: [], calls: new Map() };
+    const run: RunState = {
+      trajectory,
+      pending: [],
+      pendingTools: [],
+      calls: new Map(),
+      toolCalls: new Map(),
+    };
     this.#runs.set(event.runId, run);
     const parentCall =
       event.parentRunId && event.parentCallId
@@ -105,6 +116,7 @@ export class TrajectoryBuilder {
         return;
       case "code-start":
         run.pending = [];
+        run.pendingTools = [];
         return;
       case "subcall-start": {
         const call: SubcallRecord = {
@@ -139,9 +151,32 @@ export class TrajectoryBuilder {
           code: event.code,
           result: event.result,
           subcalls: run.pending,
+          toolCalls: run.pendingTools,
           endedAt: event.time,
         });
         run.pending = [];
+        run.pendingTools = [];
+        return;
+      }
+      case "tool-start": {
+        const call: ToolCallRecord = {
+          callId: event.callId,
+          name: event.name,
+          args: event.args,
+          result: undefined,
+          error: undefined,
+          durationMs: 0,
+        };
+        run.pendingTools.push(call);
+        run.toolCalls.set(event.callId, call);
+        return;
+      }
+      case "tool-end": {
+        const call = run.toolCalls.get(event.callId);
+        if (!call) return;
+        call.result = event.result;
+        call.error = event.error;
+        call.durationMs = event.durationMs;
         return;
       }
       case "answer":

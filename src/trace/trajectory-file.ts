@@ -15,11 +15,20 @@
  *   also written to a file of its own as it runs (`child.file`, relative to the parent's file).
  * - The last iteration line carries `run_end` (why the run stopped, what it used) once the run ends;
  *   a file without it is from a run that was still going or was killed.
+ * - A session (`RLM.session`, `rlm chat`) is one file: its first question as above (the metadata line's
+ *   `session` names the session), then each later question as a `{"type":"question","metadata":...}`
+ *   line followed by that question's iteration lines, the last with its own `run_end`. A reader that
+ *   does not know `question` lines sees every question's iterations as one run's.
  *
  * The line types are the output types of the schemas in `trajectory-schema.ts`, which every reader
  * parses a file through: the writer and the readers share that one definition.
  */
-import { readTrajectoryLines, type IterationLine, type MetadataLine } from "./trajectory-schema.ts";
+import {
+  readTrajectoryLines,
+  type IterationLine,
+  type MetadataLine,
+  type QuestionLines,
+} from "./trajectory-schema.ts";
 
 export type {
   BlockResultLine,
@@ -28,6 +37,9 @@ export type {
   IterationLine,
   MessageLine,
   MetadataLine,
+  QuestionLine,
+  QuestionLines,
+  RejectedAnswerLine,
   RlmCallLine,
   RunEndLine,
   UsageLine,
@@ -38,7 +50,10 @@ export const MAX_TRACE_PROMPT_CHARS = 20_000;
 
 export interface TrajectoryFile {
   metadata: MetadataLine;
+  /** The run's iterations; in a session's file, those of its first question. */
   iterations: IterationLine[];
+  /** A session's file: the questions after the first, each with its run's metadata and iterations. */
+  questions: QuestionLines[];
   /** Lines that could not be read: not JSON (a line cut short by a crash, usually the last), or not valid. */
   skippedLines: number;
   /** Why each skipped line was skipped, e.g. `line 3: code_blocks[0].result.stdout: expected string, got 42`. */
@@ -51,7 +66,7 @@ export interface TrajectoryFile {
  * @throws Error when the file has no valid metadata line.
  */
 export function parseTrajectory(text: string): TrajectoryFile {
-  const { metadata, iterations, skipped } = readTrajectoryLines(text);
+  const { metadata, iterations, questions, skipped } = readTrajectoryLines(text);
   if (!metadata) {
     const invalid = skipped.find((line) => line.type === "metadata");
     throw new Error(
@@ -63,6 +78,7 @@ export function parseTrajectory(text: string): TrajectoryFile {
   return {
     metadata,
     iterations,
+    questions,
     skippedLines: skipped.length,
     problems: skipped.map((line) => line.problem),
   };

@@ -68,8 +68,25 @@ export const MetadataLineSchema = looseObject({
   cell_timeout_ms: v.optional(v.number()),
   /** What the REPL's random generators were seeded with, so a replay draws the same numbers. */
   seed: v.optional(v.number()),
+  /**
+   * The session this run's question belongs to (`RLM.session`, `rlm chat`) and its number, from 1.
+   * A session's later questions follow in the same file,
+   * each opened by a `question` line. Absent for a run that is not a session's.
+   */
+  session: v.optional(v.nullable(looseObject({ id: v.string(), question: v.number() }))),
 });
 export type MetadataLine = v.InferOutput<typeof MetadataLineSchema>;
+
+/**
+ * Opens the next question of a session in the session's file (ours only): the question's run, as a
+ * metadata line describes a run. The iteration lines after it, up to the next `question` line, are
+ * that question's.
+ */
+export const QuestionLineSchema = looseObject({
+  type: v.literal("question"),
+  metadata: MetadataLineSchema,
+});
+export type QuestionLine = v.InferOutput<typeof QuestionLineSchema>;
 
 // ---------------------------------------------------------------------------------------------------
 // The reference implementation's run_context line
@@ -163,6 +180,16 @@ export const CompactionLineSchema = looseObject({
 });
 export type CompactionLine = v.InferOutput<typeof CompactionLineSchema>;
 
+/** A submitted answer the run's `schema` rejected, fed back to the model to fix (ours only). */
+export const RejectedAnswerLineSchema = looseObject({
+  answer: v.string(),
+  issues: v.array(v.string()),
+  attempt: v.number(),
+  retries_left: v.number(),
+  source: v.string(),
+});
+export type RejectedAnswerLine = v.InferOutput<typeof RejectedAnswerLineSchema>;
+
 export const RunEndLineSchema = looseObject({
   stop_reason: v.string(),
   stop_detail: v.nullable(v.string()),
@@ -183,6 +210,8 @@ export const RunEndLineSchema = looseObject({
     abandoned_calls: v.number(),
     /** Sub-calls answered from the sub-call cache, not sent (absent in older files). */
     saved_calls: v.optional(v.number()),
+    /** Calls of custom tools (absent in older files). */
+    tool_calls: v.optional(v.number()),
   }),
 });
 export type RunEndLine = v.InferOutput<typeof RunEndLineSchema>;
@@ -242,8 +271,13 @@ export const RlmCallLineSchema = looseObject({
   cached: v.optional(v.boolean()),
   /** "" in the reference implementation's files, which have no call ids. */
   call_id: v.optional(v.string(), ""),
-  /** Absent in the reference implementation's files. */
-  kind: v.optional(v.picklist(["llm_query", "rlm_query"])),
+  /**
+   * Absent in the reference implementation's files. `tool`: a custom tool's call, not a model's (its
+   * `prompt` holds the arguments as JSON, `response` the result, its counts are 0).
+   */
+  kind: v.optional(v.picklist(["llm_query", "rlm_query", "tool"])),
+  /** The custom tool's name, for a `tool` call. */
+  tool: v.optional(v.string()),
   cost_usd: optionalCount,
   /** Length of the whole prompt (the file may hold it cut). */
   prompt_chars: v.optional(v.number()),
@@ -310,6 +344,8 @@ export const IterationLineSchema = looseObject({
   best_effort: v.optional(v.boolean(), false),
   /** Older turns were summarised before this iteration's request (ours only). */
   compaction: v.optional(CompactionLineSchema),
+  /** Answers submitted in this turn that failed the run's schema (ours only; absent when none did). */
+  rejected_answers: v.optional(v.array(RejectedAnswerLineSchema)),
   /** How the run ended, on its last line once it has; absent while it runs, or if it was killed. */
   run_end: v.optional(RunEndLineSchema),
 });
@@ -318,7 +354,7 @@ export type IterationLine = v.InferOutput<typeof IterationLineSchema>;
 // ---------------------------------------------------------------------------------------------------
 // Reading a file
 
-const LINE_TYPES = ["metadata", "run_context", "iteration"] as const;
+const LINE_TYPES = ["metadata", "run_context", "iteration", "question"] as const;
 type LineType = (typeof LINE_TYPES)[number];
 const LineTypeSchema = v.object({ type: v.picklist(LINE_TYPES) });
 
@@ -327,8 +363,8 @@ export interface SkippedLine {
   /** 1-based. */
   line: number;
   /**
-   * `not-json`: a line cut short (by a crash, usually the last); `invalid`: a metadata, run_context or
-   * iteration line whose fields fail the schema; `unknown`: JSON of no line type this version reads;
+   * `not-json`: a line cut short (by a crash, usually the last); `invalid`: a metadata, run_context,
+   * question or iteration line whose fields fail the schema; `unknown`: JSON of no line type this version reads;
    * `repeated`: a second metadata or run_context line.
    */
   reason: "not-json" | "invalid" | "unknown" | "repeated";
@@ -340,13 +376,22 @@ export interface SkippedLine {
   problem: string;
 }
 
+/** A session's later question, as its file holds it: the question's run and its iterations. */
+export interface QuestionLines {
+  metadata: MetadataLine;
+  iterations: IterationLine[];
+}
+
 /** Every line of a trajectory file, checked. */
 export interface TrajectoryLines {
   /** The first metadata line, when one is valid. */
   metadata: MetadataLine | undefined;
   /** The reference implementation's `run_context` line, when the file has one. */
   runContext: RunContextLine | undefined;
+  /** The iterations of the file's run (in a session's file, of its first question). */
   iterations: IterationLine[];
+  /** A session's file: its questions after the first, in order (empty for any other file). */
+  questions: QuestionLines[];
   skipped: SkippedLine[];
 }
 
@@ -356,6 +401,7 @@ export function readTrajectoryLines(text: string): TrajectoryLines {
     metadata: undefined,
     runContext: undefined,
     iterations: [],
+    questions: [],
     skipped: [],
   };
   const seen = new Set<LineType>();
@@ -382,7 +428,7 @@ export function readTrajectoryLines(text: string): TrajectoryLines {
       return;
     }
     const type = head.output.type;
-    if (type !== "iteration" && seen.has(type)) {
+    if (type !== "iteration" && type !== "question" && seen.has(type)) {
       skip(number, "repeated", type, `a second ${type} line`);
       return;
     }
@@ -391,7 +437,9 @@ export function readTrajectoryLines(text: string): TrajectoryLines {
         ? v.safeParse(MetadataLineSchema, json)
         : type === "run_context"
           ? v.safeParse(RunContextLineSchema, json)
-          : v.safeParse(IterationLineSchema, json);
+          : type === "question"
+            ? v.safeParse(QuestionLineSchema, json)
+            : v.safeParse(IterationLineSchema, json);
     if (!parsed.success) {
       skip(number, "invalid", type, describeIssue(parsed.issues[0]));
       return;
@@ -400,7 +448,8 @@ export function readTrajectoryLines(text: string): TrajectoryLines {
     const output = parsed.output;
     if (output.type === "metadata") lines.metadata = output;
     else if (output.type === "run_context") lines.runContext = output;
-    else lines.iterations.push(output);
+    else if (output.type === "question") lines.questions.push({ metadata: output.metadata, iterations: [] });
+    else (lines.questions.at(-1)?.iterations ?? lines.iterations).push(output);
   });
   return lines;
 }

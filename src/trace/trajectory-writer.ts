@@ -2,7 +2,8 @@
  * Writes trajectory files as a run goes: a serializer of the `TrajectoryBuilder` fold. Each run (root
  * and children) has its own file with a single writer; the line of the turn in progress is rewritten
  * after each reply and each finished block, so a crash leaves everything up to the last finished block
- * on disk.
+ * on disk. The questions of a session (one writer for the session) share one file: each root run
+ * after the first goes on at its end, opened by a `question` line.
  *
  * A failure to write (disk full, permissions) never breaks the run: the writer stops writing and
  * reports the error in `error`.
@@ -21,6 +22,7 @@ import {
   type CompactionLine,
   type IterationLine,
   type MetadataLine,
+  type QuestionLine,
   type RlmCallLine,
   type RunEndLine,
   type UsageLine,
@@ -30,6 +32,7 @@ import type {
   CompactionRecord,
   ModelCallRecord,
   SubcallRecord,
+  ToolCallRecord,
   Trajectory,
 } from "./trajectory.ts";
 
@@ -90,10 +93,14 @@ export class TrajectoryWriter {
 
   #serialize(event: RlmEvent, t: Trajectory): void {
     if (event.type === "run-start") {
-      const file = new RewritableJsonlFile(this.#pathFor(t));
+      // A session's later question goes on in the session's file, after a line that opens it.
+      const sessionFile = !t.parentRunId && (t.session?.question ?? 1) > 1 ? this.#rootPath : undefined;
+      const file = new RewritableJsonlFile(sessionFile ?? this.#pathFor(t), {
+        append: sessionFile !== undefined,
+      });
       this.#files.set(t.runId, file);
       this.#paths.set(t.runId, file.path);
-      file.append(metadataLine(t));
+      file.append(sessionFile ? questionLine(t) : metadataLine(t));
       return;
     }
     const file = this.#files.get(t.runId);
@@ -103,6 +110,7 @@ export class TrajectoryWriter {
         file.append(this.#lastLine(t));
         return;
       case "code-result":
+      case "answer-rejected":
       case "answer":
         if (t.turns.length > 0 || t.finalReply) file.rewriteLast(this.#lastLine(t));
         return;
@@ -121,7 +129,7 @@ export class TrajectoryWriter {
     const parentPath = t.parentRunId ? this.#paths.get(t.parentRunId) : undefined;
     if (!parentPath) {
       const stamp = this.#now().toISOString().replace(/[:.]/g, "-").replace("T", "_").slice(0, 19);
-      const path = join(this.#dir, `${stamp}_${t.runId}.jsonl`);
+      const path = join(this.#dir, `${stamp}_${t.session?.id ?? t.runId}.jsonl`);
       this.#rootPath ??= path;
       return path;
     }
@@ -159,6 +167,15 @@ export class TrajectoryWriter {
       : t.finalReply && index === t.turns.length
         ? iterationLine(t, index, t.finalReply, [], true, (call) => this.#childLine(call, dir), undefined)
         : emptyIteration(t);
+    if (turn?.rejectedAnswers) {
+      line.rejected_answers = turn.rejectedAnswers.map((r) => ({
+        answer: r.answer,
+        issues: r.issues,
+        attempt: r.attempt,
+        retries_left: r.retriesLeft,
+        source: r.source,
+      }));
+    }
     if (index >= lines - 1) {
       line.final_answer = t.answer?.text ?? null;
       const end = runEndLine(t);
@@ -204,7 +221,13 @@ function metadataLine(t: Trajectory): MetadataLine {
     max_output_chars: t.settings.maxOutputChars,
     cell_timeout_ms: t.settings.cellTimeoutMs,
     seed: t.settings.seed,
+    ...(t.session ? { session: { id: t.session.id, question: t.session.question } } : {}),
   };
+}
+
+/** The line that opens a session's later question in the session's file. */
+function questionLine(t: Trajectory): QuestionLine {
+  return { type: "question", metadata: metadataLine(t) };
 }
 
 function iterationLine(
@@ -234,7 +257,10 @@ function iterationLine(
         stderr: stderrWithTraceback(block),
         locals: block.result.locals,
         execution_time: block.result.durationMs / 1000,
-        rlm_calls: block.subcalls.map((call) => callLine(call, childLine(call))),
+        rlm_calls: [
+          ...block.subcalls.map((call) => callLine(call, childLine(call))),
+          ...block.toolCalls.map(toolCallLine),
+        ],
         error: block.result.error
           ? { type: block.result.error.type, message: block.result.error.message }
           : null,
@@ -280,6 +306,7 @@ function runEndLine(t: Trajectory): RunEndLine | undefined {
       unpriced_calls: usage?.unpricedCalls ?? 0,
       abandoned_calls: usage?.abandonedCalls ?? 0,
       saved_calls: usage?.savedCalls ?? 0,
+      tool_calls: usage?.toolCalls ?? 0,
     },
   };
 }
@@ -304,6 +331,30 @@ function usageLine(usage: Usage): UsageLine {
     ...(usage.cacheWriteTokens === undefined ? {} : { cache_write_tokens: usage.cacheWriteTokens }),
     ...(usage.reasoningTokens === undefined ? {} : { reasoning_tokens: usage.reasoningTokens }),
     cost_usd: usage.costUsd ?? null,
+  };
+}
+
+/**
+ * A custom tool's call, in the block's `rlm_calls` like a sub-call so the reference visualizer shows
+ * it: `root_model` reads `tool:<name>`, the arguments are the `prompt`, the result the `response`, and
+ * its counts are 0 (it sent nothing to a model).
+ */
+function toolCallLine(call: ToolCallRecord): RlmCallLine {
+  return {
+    root_model: `tool:${call.name}`,
+    prompt: call.args,
+    response: call.result ?? "",
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    execution_time: call.durationMs / 1000,
+    usage_summary: { model_usage_summaries: {} },
+    ...(call.error === undefined ? {} : { error: call.error }),
+    call_id: call.callId,
+    kind: "tool",
+    tool: call.name,
+    cost_usd: 0,
+    batch: null,
+    child: null,
   };
 }
 

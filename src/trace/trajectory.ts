@@ -51,6 +51,12 @@ export interface RunSettings {
   seed: number;
 }
 
+/** A question of a session (`RLM.session`): the session's id and the question's number, from 1. */
+export interface SessionRef {
+  id: string;
+  question: number;
+}
+
 export interface Trajectory {
   runId: string;
   /** The run and sub-call that spawned this one; undefined for the root. */
@@ -64,6 +70,8 @@ export interface Trajectory {
   subModel: string;
   /** The description of the context the model was given. */
   contextDescription: string;
+  /** The session and question this run answers, for the root run of a session's question. */
+  session?: SessionRef;
   settings: RunSettings;
   /** `Date.now()` when the run started. @unit milliseconds */
   startedAt: number;
@@ -124,7 +132,7 @@ export interface RejectedAnswerRecord {
   issues: string[];
   /** 1 for the run's first rejected answer, 2 for the second... */
   attempt: number;
-  /** Rejections the model may still have fixed before the run ends with `invalid-answer`. */
+  /** Submissions the model might still make; 0: this one ended the run with `invalid-answer`. */
   retriesLeft: number;
   source: AnswerSource;
   /** `Date.now()` when it was rejected. @unit milliseconds */
@@ -152,8 +160,25 @@ export interface BlockRecord {
   result: ExecuteResult;
   /** The block's sub-calls, in the order they started. */
   subcalls: SubcallRecord[];
+  /** The block's calls of custom tools, in the order they started. */
+  toolCalls: ToolCallRecord[];
   /** `Date.now()` when the block finished. @unit milliseconds */
   endedAt: number;
+}
+
+/** One call of a custom tool (`tools`). */
+export interface ToolCallRecord {
+  callId: string;
+  /** The tool's name. */
+  name: string;
+  /** The arguments as JSON, as the code passed them (cut after 4,000 characters). */
+  args: string;
+  /** What the tool returned, as JSON (cut like `args`); undefined when the call failed. */
+  result: string | undefined;
+  /** Why it failed, as raised in the REPL. */
+  error: string | undefined;
+  /** @unit milliseconds */
+  durationMs: number;
 }
 
 export interface SubcallRecord {

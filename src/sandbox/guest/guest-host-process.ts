@@ -70,7 +70,7 @@ async function handle(message: ToHost): Promise<void> {
       return start(message);
     case "load": {
       const guest = await guestOf(message.guest);
-      await guest.loadFile(message.path, message.kind, message.session, message.seed);
+      await guest.loadFile(message.path, message.kind, message.session, message.seed, message.name);
       send({ type: "loaded", guest: message.guest, id: message.id });
       return;
     }
@@ -90,6 +90,7 @@ async function handle(message: ToHost): Promise<void> {
           return new Promise<HostCallReply>((resolve) => pendingCalls.set(callId, resolve));
         },
         message.session,
+        message.typedAnswer === true,
       );
       send({ type: "executed", guest, id, outcome });
       return;
@@ -103,6 +104,12 @@ async function handle(message: ToHost): Promise<void> {
       return;
     case "drop":
       (await guests.get(message.guest)?.worker)?.dropSession(message.session);
+      return;
+    case "new-question":
+      (await guests.get(message.guest)?.worker)?.newQuestion(message.session);
+      return;
+    case "define-tools":
+      (await guests.get(message.guest)?.worker)?.defineTools(message.tools, message.session);
       return;
     case "stop": {
       const entry = guests.get(message.guest);

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { messageOf, SandboxError } from "../../errors.ts";
-import type { HostCallReply } from "../sandbox.ts";
+import type { HostCallReply, ToolSignature } from "../sandbox.ts";
 import { writeContextFile, type EncodedContext } from "../encode-context.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import type { FromHost, SharedFiles, ToHost, WarmUp } from "./host-protocol.ts";
@@ -378,7 +378,12 @@ export class HostedGuest implements Guest {
   }
 
   /** Writes the context to the host's private folder for the guest to read, then deletes it. */
-  async load(encoded: EncodedContext, session = 0, seed: number | null = null): Promise<void> {
+  async load(
+    encoded: EncodedContext,
+    session = 0,
+    seed: number | null = null,
+    name = "context",
+  ): Promise<void> {
     const id = ++this.#nextId;
     await this.#host.linked;
     const path = join(this.#host.dir, `context-${this.#id}-${id}`);
@@ -392,6 +397,7 @@ export class HostedGuest implements Guest {
         path,
         kind: encoded.kind,
         seed,
+        name,
       });
       if (reply.type !== "loaded")
         throw new SandboxError(
@@ -407,6 +413,7 @@ export class HostedGuest implements Guest {
     maxOutputChars: number,
     onHostCall: RawHostCallHandler,
     session = 0,
+    typedAnswer = false,
   ): Promise<CellOutcome> {
     const id = ++this.#nextId;
     this.#cells.set(id, { session, onHostCall });
@@ -418,6 +425,7 @@ export class HostedGuest implements Guest {
         session,
         code,
         maxOutputChars,
+        typedAnswer,
       });
       if (reply.type !== "executed")
         throw new SandboxError(`The ${this.#label} guest failed: ${describe(reply)}`);
@@ -439,6 +447,14 @@ export class HostedGuest implements Guest {
 
   dropSession(session: number): void {
     this.#owner.send(this.#host, { type: "drop", guest: this.#id, session });
+  }
+
+  newQuestion(session = 0): void {
+    this.#owner.send(this.#host, { type: "new-question", guest: this.#id, session });
+  }
+
+  defineTools(tools: readonly ToolSignature[], session = 0): void {
+    this.#owner.send(this.#host, { type: "define-tools", guest: this.#id, session, tools: [...tools] });
   }
 
   keepAliveWhile<T>(work: Promise<T>): Promise<T> {

@@ -30,6 +30,8 @@ function fakeGuest(ready?: Guest["ready"]): Guest & { terminated: boolean } {
     }),
     interrupt: () => {},
     dropSession: () => {},
+    newQuestion: () => {},
+    defineTools: () => {},
     keepAliveWhile: (work) => work,
     get alive() {
       return !this.terminated;

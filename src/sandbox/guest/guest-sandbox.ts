@@ -13,9 +13,17 @@ import { messageOf, SandboxError } from "../../errors.ts";
 import { CellTimer } from "../cell-timer.ts";
 import { encodeContext } from "../encode-context.ts";
 import { decodeHostCall } from "../host-call-codec.ts";
-import type { ExecuteOptions, ExecuteResult, GuestError, LoadOptions, Sandbox } from "../sandbox.ts";
+import {
+  CONTEXT_NAME,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type GuestError,
+  type LoadOptions,
+  type Sandbox,
+  type ToolSignature,
+} from "../sandbox.ts";
 import type { Guest } from "./guest.ts";
-import type { CellOutcome } from "./protocol.ts";
+import type { CellOutcome, CellSummary } from "./protocol.ts";
 
 export interface GuestSandboxOptions {
   language: Sandbox["language"];
@@ -66,7 +74,12 @@ export class GuestSandbox implements Sandbox {
   /** The booted guest, once known, and whether it holds sessions. */
   #booted: SharedGuest | undefined;
   #guest: Promise<Guest> | undefined;
-  #context: RlmContext | undefined;
+  /** What was loaded, by variable (`context` first, then a session's `context_1`, ...), for a replacement. */
+  readonly #contexts = new Map<string, RlmContext>();
+  /** Custom tools defined in the REPL (`LoadOptions.tools`), for a replacement to define again. */
+  #tools: readonly ToolSignature[] = [];
+  /** A guest replaced while its run was cancelled has no context yet: the next cell loads it first. */
+  #reloadBeforeNextCell = false;
   /** The seed the context was loaded with, for a replacement interpreter to draw the same numbers. */
   #seed: number | null = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -107,17 +120,32 @@ export class GuestSandbox implements Sandbox {
   }
 
   load(context: RlmContext, options: LoadOptions = {}): Promise<void> {
+    const name = options.name ?? "context";
+    if (!CONTEXT_NAME.test(name))
+      return Promise.reject(
+        new SandboxError(
+          `A context is loaded as \`context\` or \`context_1\`, \`context_2\`, ..., not \`${name}\`.`,
+        ),
+      );
     return this.#serialize(async () => {
       // Encode while the guest boots (for a large context both take a while), but only once the
       // caller's first model request is on its way: encoding is synchronous.
       const guest = this.#currentGuest();
-      this.#context = context;
+      this.#contexts.set(name, context);
+      if (options.tools) this.#tools = options.tools;
       // A child in its parent's interpreter must not reset the generator the parent draws from.
-      this.#seed = this.#shared ? null : (options.seed ?? null);
+      if (name === "context") this.#seed = this.#shared ? null : (options.seed ?? null);
       await new Promise((resolve) => setImmediate(resolve));
       const encoded = encodeContext(context);
       if (this.#encodeWhileBooting) encoded.bytes();
-      await (await guest).load(encoded, this.#session, this.#seed);
+      await (await guest).load(encoded, this.#session, name === "context" ? this.#seed : null, name);
+      if (options.tools?.length) (await guest).defineTools(options.tools, this.#session);
+    });
+  }
+
+  newQuestion(): Promise<void> {
+    return this.#serialize(async () => {
+      (await this.#currentGuest()).newQuestion(this.#session);
     });
   }
 
@@ -140,6 +168,10 @@ export class GuestSandbox implements Sandbox {
 
   async #execute(code: string, options: ExecuteOptions): Promise<ExecuteResult> {
     const guest = await this.#currentGuest();
+    if (this.#reloadBeforeNextCell) {
+      this.#reloadBeforeNextCell = false;
+      await this.#reload(guest);
+    }
     const started = performance.now();
     let reason: Stop | undefined;
     let killTimer: NodeJS.Timeout | undefined;
@@ -179,6 +211,7 @@ export class GuestSandbox implements Sandbox {
               }
             },
             this.#session,
+            options.typedAnswer === true,
           ),
           killed,
         ]);
@@ -203,10 +236,7 @@ export class GuestSandbox implements Sandbox {
         stderr: outcome.stderr.text,
         stderrChars: outcome.stderr.totalChars,
         error,
-        submitted:
-          summary.submitted === null
-            ? undefined
-            : { answer: summary.submitted, via: summary.submittedVia ?? "answer" },
+        submitted: submittedOf(summary),
         answerDraft: summary.draft ?? undefined,
         locals: summary.locals,
         timedOut: reason === "timeout",
@@ -229,14 +259,17 @@ export class GuestSandbox implements Sandbox {
     this.#guest = undefined;
     this.#booted = undefined;
     await old?.then((g) => g.terminate()).catch(() => {});
-    let message = `${capitalize(why)}, so the REPL was restarted: every variable you defined is gone; \`context\` is loaded again.`;
+    const names = [...this.#contexts.keys()].map((name) => `\`${name}\``);
+    const again = names.length > 1 ? `${names.join(", ")} are` : `${names[0] ?? "`context`"} is`;
+    let message = `${capitalize(why)}, so the REPL was restarted: every variable you defined is gone; ${again} loaded again.`;
     if (this.#shared) {
       // The interpreter was shared with the parent run: the parent restarts it; this REPL is over.
       message = `${capitalize(why)}, so the REPL was shut down: this run cannot run more code.`;
     } else if (reason !== "cancelled" && !this.#closed) {
-      const guest = await this.#currentGuest();
-      if (this.#context !== undefined)
-        await guest.load(encodeContext(this.#context), this.#session, this.#seed);
+      await this.#reload(await this.#currentGuest());
+    } else if (!this.#closed) {
+      // Cancelled: no boot now, but a later run on this sandbox (a session's next question) finds its contexts.
+      this.#reloadBeforeNextCell = true;
     }
     const type =
       reason === "timeout" ? "TimeoutError" : reason === "cancelled" ? "CancelledError" : "GuestCrashed";
@@ -255,6 +288,13 @@ export class GuestSandbox implements Sandbox {
       notes: [],
       durationMs: performance.now() - started,
     };
+  }
+
+  /** Loads every context this sandbox was given into a replacement guest. */
+  async #reload(guest: Guest): Promise<void> {
+    for (const [name, context] of this.#contexts)
+      await guest.load(encodeContext(context), this.#session, name === "context" ? this.#seed : null, name);
+    if (this.#tools.length > 0) guest.defineTools(this.#tools, this.#session);
   }
 
   #currentGuest(): Promise<Guest> {
@@ -305,4 +345,12 @@ function formatSeconds(ms: number): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The cell's submission as the loop takes it: a structured value is parsed from its JSON text. */
+function submittedOf(summary: CellSummary): ExecuteResult["submitted"] {
+  if (summary.submitted === null) return undefined;
+  const via = summary.submittedVia ?? "answer";
+  if (!summary.submittedJson) return { answer: summary.submitted, via };
+  return { answer: summary.submitted, value: JSON.parse(summary.submitted) as unknown, via };
 }

@@ -4,7 +4,7 @@
  * guests through this interface and decides timeouts and restarts.
  */
 import type { EncodedContext } from "../encode-context.ts";
-import type { HostCallReply } from "../sandbox.ts";
+import type { HostCallReply, ToolSignature } from "../sandbox.ts";
 import type { CellOutcome } from "./protocol.ts";
 
 /**
@@ -30,23 +30,32 @@ export interface Guest {
   /**
    * Makes the encoded context `session`'s `context` (session 0 unless the guest has sessions). A `seed`
    * reseeds the interpreter's random generators (`random`, `Math.random`), which its sessions share.
+   * `name` loads it as another reserved variable beside `context` instead (`context_1`, ...).
    */
-  load(encoded: EncodedContext, session?: number, seed?: number | null): Promise<void>;
+  load(encoded: EncodedContext, session?: number, seed?: number | null, name?: string): Promise<void>;
+  /** Empties `session`'s `answer` for its next question; its variables stay. */
+  newQuestion(session?: number): void;
   /**
    * Runs one cell of `session`; host calls made meanwhile go to `onHostCall`. Rejects with
    * `SandboxError` when the guest dies (it is then no longer `alive`). One cell per session at a time;
-   * cells of different sessions may run at once.
+   * cells of different sessions may run at once. `typedAnswer`: see `ExecuteOptions.typedAnswer`.
    */
   execute(
     code: string,
     maxOutputChars: number,
     onHostCall: RawHostCallHandler,
     session?: number,
+    typedAnswer?: boolean,
   ): Promise<CellOutcome>;
   /** Asks `session`'s running code to stop and cancels its host calls. */
   interrupt(session?: number): void;
   /** Forgets a session and its variables. */
   dropSession(session: number): void;
+  /**
+   * Defines custom tools in `session`: functions of its namespace that call the host, reserved like
+   * `llm_query`. Takes effect before the session's next cell.
+   */
+  defineTools(tools: readonly ToolSignature[], session?: number): void;
   /** Holds the process open until `work` settles; an idle guest never keeps it alive. */
   keepAliveWhile<T>(work: Promise<T>): Promise<T>;
   readonly alive: boolean;

@@ -3,7 +3,7 @@
  * (a host the engine forked) or over a socket (`frames.ts`: a standby host left by an earlier process). One host process holds many guests (each an interpreter on a worker thread), named by
  * `guest`; it relays their messages and decides nothing.
  */
-import type { HostCallReply } from "../sandbox.ts";
+import type { HostCallReply, ToolSignature } from "../sandbox.ts";
 import type { CellOutcome } from "./protocol.ts";
 
 /**
@@ -36,11 +36,23 @@ export type ToHost =
       path: string;
       kind: "text" | "json";
       seed: number | null;
+      /** `context`, or `context_1`, ... beside it (optional: `context`). */
+      name?: string;
     }
-  | { type: "execute"; guest: number; id: number; session: number; code: string; maxOutputChars: number }
+  | {
+      type: "execute";
+      guest: number;
+      id: number;
+      session: number;
+      code: string;
+      maxOutputChars: number;
+      typedAnswer?: boolean;
+    }
   | { type: "host-reply"; guest: number; callId: number; reply: HostCallReply }
   | { type: "interrupt"; guest: number; session: number }
   | { type: "drop"; guest: number; session: number }
+  | { type: "new-question"; guest: number; session: number }
+  | { type: "define-tools"; guest: number; session: number; tools: ToolSignature[] }
   | { type: "stop"; guest: number };
 
 export type FromHost =

@@ -7,7 +7,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CollectedOutput } from "../output-collector.ts";
-import type { GuestError, LocalSummary, SubmitForm } from "../sandbox.ts";
+import type { GuestError, LocalSummary, SubmitForm, ToolSignature } from "../sandbox.ts";
 
 /** The shared memory of one host/guest bridge (`bridge.ts` says what each slot means). */
 export interface BridgeBuffers {
@@ -38,10 +38,24 @@ export type HostMessage =
       source: ContextSource;
       /** Reseed the interpreter's random generators with this (null: leave them as they are). */
       seed: number | null;
+      /** The variable: `context`, or `context_1`, ... added beside it (optional: `context`). */
+      name?: string;
     }
-  | { type: "execute"; id: number; session: number; code: string; maxOutputChars: number }
+  | {
+      type: "execute";
+      id: number;
+      session: number;
+      code: string;
+      maxOutputChars: number;
+      /** The run's answer has a schema: submissions that are not strings go as JSON (optional: false). */
+      typedAnswer?: boolean;
+    }
   /** Forget a session and its variables. */
-  | { type: "drop"; session: number };
+  | { type: "drop"; session: number }
+  /** A session's next question: empty its `answer`, keep its variables. */
+  | { type: "new-question"; session: number }
+  /** Define custom tools in a session (functions that call the host, reserved like `llm_query`). */
+  | { type: "define-tools"; session: number; tools: ToolSignature[] };
 
 export type WorkerMessage =
   /** A cold-booted Python guest made a memory snapshot for later guests. */
@@ -64,6 +78,8 @@ export interface CellSummary {
   submitted: string | null;
   /** The form that submitted it (null when nothing was submitted). */
   submittedVia: SubmitForm | null;
+  /** `submitted` is the JSON text of a structured value (only for a cell run with `typedAnswer`). */
+  submittedJson?: boolean;
   /** `answer` content as it stands, submitted or not. */
   draft: string | null;
   notes: string[];

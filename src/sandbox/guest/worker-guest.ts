@@ -7,6 +7,7 @@ import { MessageChannel, Worker, type TransferListItem } from "node:worker_threa
 import { SandboxError } from "../../errors.ts";
 import { createBridgeBuffers, HostBridge } from "./bridge.ts";
 import type { EncodedContext } from "../encode-context.ts";
+import type { ToolSignature } from "../sandbox.ts";
 import type { Guest, GuestBootInfo, RawHostCallHandler } from "./guest.ts";
 import { trackGuest } from "./live-guests.ts";
 import type { CellOutcome, ContextSource, GuestWorkerData, HostMessage, WorkerMessage } from "./protocol.ts";
@@ -98,12 +99,19 @@ export class WorkerGuest implements Guest {
     if (!options.background) void this.keepAliveWhile(this.ready).catch(() => {});
   }
 
-  /** Copies `context` into `session`'s `context` variable (the bytes are transferred, not copied). */
-  load(encoded: EncodedContext, session = 0, seed: number | null = null): Promise<void> {
+  /** Copies `context` into `session`'s `context` variable, or `name` (the bytes are transferred, not copied). */
+  load(encoded: EncodedContext, session = 0, seed: number | null = null, name = "context"): Promise<void> {
     const bytes = encoded.bytes();
     // Transferred when the bytes own their buffer (no copy); a slice of a shared buffer is copied.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.#load(encoded.kind, { bytes }, session, seed, owned ? [bytes.buffer as ArrayBuffer] : []);
+    return this.#load(
+      encoded.kind,
+      { bytes },
+      session,
+      seed,
+      owned ? [bytes.buffer as ArrayBuffer] : [],
+      name,
+    );
   }
 
   /** Loads the context from a file the worker may read (a guest host process's private folder). */
@@ -112,8 +120,9 @@ export class WorkerGuest implements Guest {
     kind: EncodedContext["kind"],
     session = 0,
     seed: number | null = null,
+    name = "context",
   ): Promise<void> {
-    return this.#load(kind, { path }, session, seed, []);
+    return this.#load(kind, { path }, session, seed, [], name);
   }
 
   async #load(
@@ -122,9 +131,10 @@ export class WorkerGuest implements Guest {
     session: number,
     seed: number | null,
     transfer: TransferListItem[],
+    name: string,
   ): Promise<void> {
     if (this.#cells.size === 0) this.#bridge.resetInterrupt();
-    const reply = await this.#request({ type: "load", id: 0, session, kind, source, seed }, transfer);
+    const reply = await this.#request({ type: "load", id: 0, session, kind, source, seed, name }, transfer);
     if (reply.type !== "loaded")
       throw new SandboxError(`Loading the context into the ${this.#label} guest failed: ${describe(reply)}`);
   }
@@ -134,6 +144,7 @@ export class WorkerGuest implements Guest {
     maxOutputChars: number,
     onHostCall: RawHostCallHandler,
     session = 0,
+    typedAnswer = false,
   ): Promise<CellOutcome> {
     if (this.#cells.has(session)) throw new SandboxError(`Session ${session} already runs a cell.`);
     if (this.#cells.size === 0) this.#bridge.resetInterrupt();
@@ -141,7 +152,11 @@ export class WorkerGuest implements Guest {
     const id = ++this.#nextId;
     this.#cells.set(session, id);
     try {
-      const reply = await this.#request({ type: "execute", id: 0, session, code, maxOutputChars }, [], id);
+      const reply = await this.#request(
+        { type: "execute", id: 0, session, code, maxOutputChars, typedAnswer },
+        [],
+        id,
+      );
       if (reply.type !== "executed")
         throw new SandboxError(`Unexpected reply from the ${this.#label} guest: ${reply.type}`);
       return { summary: reply.summary, stdout: reply.stdout, stderr: reply.stderr };
@@ -162,6 +177,15 @@ export class WorkerGuest implements Guest {
 
   dropSession(session: number): void {
     if (!this.#exited) this.#worker.postMessage({ type: "drop", session } satisfies HostMessage);
+  }
+
+  newQuestion(session = 0): void {
+    if (!this.#exited) this.#worker.postMessage({ type: "new-question", session } satisfies HostMessage);
+  }
+
+  defineTools(tools: readonly ToolSignature[], session = 0): void {
+    if (!this.#exited)
+      this.#worker.postMessage({ type: "define-tools", session, tools: [...tools] } satisfies HostMessage);
   }
 
   async keepAliveWhile<T>(work: Promise<T>): Promise<T> {
@@ -186,7 +210,7 @@ export class WorkerGuest implements Guest {
   }
 
   #request(
-    message: Exclude<HostMessage, { type: "drop" }>,
+    message: Exclude<HostMessage, { type: "drop" | "new-question" | "define-tools" }>,
     transfer: TransferListItem[] = [],
     id = ++this.#nextId,
   ): Promise<WorkerMessage> {

@@ -6,6 +6,7 @@
 import { parentPort, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { OutputCollector } from "../output-collector.ts";
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import type { ToolSignature } from "../sandbox.ts";
 import type { CellSummary, ContextSource, HostMessage, WorkerMessage } from "./protocol.ts";
 
 const port = parentPort as MessagePort;
@@ -74,17 +75,28 @@ export class CellOutput {
 /** What a language's worker does with the host's requests. */
 export interface GuestCells {
   /**
-   * Makes the bytes at `source` the session's `context`, reseeding the interpreter's random generators
-   * first when `seed` is not null; throws if it cannot.
+   * Makes the bytes at `source` the session's `context` (or the reserved variable `name`, added beside
+   * it), reseeding the interpreter's random generators first when `seed` is not null; throws if it cannot.
    */
-  load(source: ContextSource, kind: "text" | "json", session: number, seed: number | null): void;
+  load(
+    source: ContextSource,
+    kind: "text" | "json",
+    session: number,
+    seed: number | null,
+    name: string,
+  ): void;
   /**
    * Runs one cell (`cell` is its request id), its output going to the `CellOutput`; reports what the
    * prelude saw. A worker whose cells suspend returns a promise, and other cells may start meanwhile.
+   * `typedAnswer`: the run's answer has a schema (`ExecuteOptions.typedAnswer`).
    */
-  run(code: string, session: number, cell: number): CellSummary | Promise<CellSummary>;
+  run(code: string, session: number, cell: number, typedAnswer: boolean): CellSummary | Promise<CellSummary>;
   /** Forgets a session (workers with sessions only). */
   drop?(session: number): void;
+  /** Empties the session's `answer` for its next question; variables stay. */
+  newQuestion(session: number): void;
+  /** Defines custom tools in the session: functions calling the host, reserved like `llm_query`. */
+  defineTools(session: number, tools: readonly ToolSignature[]): void;
 }
 
 /** Answers the host's requests for the rest of the worker's life. */
@@ -93,7 +105,7 @@ export function serveCells(output: CellOutput, cells: GuestCells): void {
     switch (message.type) {
       case "load":
         try {
-          cells.load(message.source, message.kind, message.session, message.seed);
+          cells.load(message.source, message.kind, message.session, message.seed, message.name ?? "context");
           post({ type: "loaded", id: message.id });
         } catch (error) {
           post({ type: "load-failed", id: message.id, message: errorText(error) });
@@ -107,7 +119,7 @@ export function serveCells(output: CellOutput, cells: GuestCells): void {
         // Only an interrupt landing outside the prelude's own error handling fails here.
         let summary: CellSummary | Promise<CellSummary>;
         try {
-          summary = cells.run(message.code, session, id);
+          summary = cells.run(message.code, session, id, message.typedAnswer === true);
         } catch (error) {
           summary = interruptedSummary(error);
         }
@@ -118,6 +130,20 @@ export function serveCells(output: CellOutput, cells: GuestCells): void {
       }
       case "drop":
         cells.drop?.(message.session);
+        return;
+      case "new-question":
+        try {
+          cells.newQuestion(message.session);
+        } catch {
+          // Emptying a dict cannot fail short of a dead interpreter, which the next cell reports.
+        }
+        return;
+      case "define-tools":
+        try {
+          cells.defineTools(message.session, message.tools);
+        } catch {
+          // Only a dead interpreter fails to define functions; the next cell reports it.
+        }
         return;
     }
   });

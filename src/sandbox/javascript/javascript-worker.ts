@@ -40,6 +40,8 @@ const MB = 1024 * 1024;
 
 interface PreludeHandles {
   setContext: QuickJSHandle;
+  newQuestion: QuickJSHandle;
+  defineTools: QuickJSHandle;
   seedRandom: QuickJSHandle;
   beforeCell: QuickJSHandle;
   afterCell: QuickJSHandle;
@@ -75,20 +77,29 @@ async function main(): Promise<void> {
   post({ type: "ready", bootMs: performance.now() - started, fromSnapshot: false, sessions: false });
   let cells = 0;
   serveCells(output, {
-    load(source, kind, _session, seed) {
+    load(source, kind, _session, seed, name) {
       if (seed !== null) {
         using seedValue = vm.newNumber(seed);
         vm.unwrapResult(vm.callFunction(prelude.seedRandom, prelude.self, seedValue)).dispose();
       }
       const text = new TextDecoder().decode(sourceBytes(source));
       using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
-      vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value)).dispose();
+      using nameValue = vm.newString(name);
+      vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value, nameValue)).dispose();
     },
-    run(code, session, cell) {
+    newQuestion() {
+      vm.unwrapResult(vm.callFunction(prelude.newQuestion, prelude.self)).dispose();
+    },
+    defineTools(_session, tools) {
+      using json = vm.newString(JSON.stringify(tools));
+      vm.unwrapResult(vm.callFunction(prelude.defineTools, prelude.self, json)).dispose();
+    },
+    run(code, session, cell, typedAnswer) {
       bridge.beginCell(session, cell);
       bridge.enter(session);
       try {
-        vm.unwrapResult(vm.callFunction(prelude.beforeCell, prelude.self)).dispose();
+        const typed = typedAnswer ? vm.true : vm.false;
+        vm.unwrapResult(vm.callFunction(prelude.beforeCell, prelude.self, typed)).dispose();
         const result = vm.evalCode(replSemantics(code), `<cell ${++cells}>`);
         let error: GuestError | null = null;
         if (result.error) {
@@ -99,7 +110,11 @@ async function main(): Promise<void> {
         }
         if (capReached()) return overCap(memoryMb);
         using after = vm.unwrapResult(vm.callFunction(prelude.afterCell, prelude.self));
-        return { ...(JSON.parse(vm.getString(after)) as Omit<CellSummary, "error">), error };
+        // The prelude reports an error of its own when settling a rebound `answer` failed.
+        const summary = JSON.parse(vm.getString(after)) as Omit<CellSummary, "error"> & {
+          error?: GuestError;
+        };
+        return { ...summary, error: error ?? summary.error ?? null };
       } catch (error) {
         if (capReached()) return overCap(memoryMb);
         throw error;
@@ -154,6 +169,8 @@ function installPrelude(vm: QuickJSContext, host: HostCapabilities): PreludeHand
   return {
     self,
     setContext: vm.getProp(self, "setContext"),
+    newQuestion: vm.getProp(self, "newQuestion"),
+    defineTools: vm.getProp(self, "defineTools"),
     seedRandom: vm.getProp(self, "seedRandom"),
     beforeCell: vm.getProp(self, "beforeCell"),
     afterCell: vm.getProp(self, "afterCell"),

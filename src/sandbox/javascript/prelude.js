@@ -20,19 +20,68 @@
     "console",
   ];
   const MAX_LOCALS = 50;
-  const state = { submitted: null, submittedVia: null, notes: [], originals: {} };
+  // `typed`: the run's answer has a schema, so a submitted value that is not a string goes as JSON.
+  const state = {
+    submitted: null,
+    submittedVia: null,
+    submittedJson: false,
+    typed: false,
+    notes: [],
+    originals: {},
+  };
   const baseline = new Set(Object.getOwnPropertyNames(globalThis));
 
   class SubcallError extends Error {}
   SubcallError.prototype.name = "SubcallError";
+  /** A custom tool failed on the host (its message says why). */
+  class ToolError extends Error {}
+  ToolError.prototype.name = "ToolError";
+  /** A custom tool was called with arguments its schema refuses (each one is named). */
+  class ToolArgumentError extends ToolError {}
+  ToolArgumentError.prototype.name = "ToolArgumentError";
+  const ERRORS = new Map([
+    ["ToolError", ToolError],
+    ["ToolArgumentError", ToolArgumentError],
+  ]);
 
   function call(kind, payload) {
     const reply = host.call(JSON.stringify(Object.assign({ kind }, payload)));
     // null: the cell is being interrupted; the host keeps interrupting until it stops.
     if (reply === null) throw new Error("interrupted");
     const parsed = JSON.parse(reply);
-    if (!parsed.ok) throw new SubcallError(parsed.error);
+    if (!parsed.ok) throw new (ERRORS.get(parsed.errorType) ?? SubcallError)(parsed.error);
     return parsed.value;
+  }
+
+  const isPlainObject = (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+
+  /** A custom tool as a function: its arguments go to the host as one object, checked there. */
+  function makeTool({ name, params }) {
+    const tool = function (...args) {
+      let given;
+      if (args.length === 1 && isPlainObject(args[0])) given = Object.assign({}, args[0]);
+      else {
+        const names = (params ?? []).map((p) => p.name);
+        if (args.length > names.length) {
+          throw new TypeError(
+            params
+              ? `${name}() takes ${names.length} positional argument(s) but ${args.length} were given`
+              : `${name}() takes one object of named arguments`,
+          );
+        }
+        given = {};
+        args.forEach((value, i) => (given[names[i]] = value));
+      }
+      // null (or undefined) for an optional argument means "not given".
+      for (const p of params ?? [])
+        if (p.optional && (given[p.name] === null || given[p.name] === undefined)) delete given[p.name];
+      return call("tool", { name, args: given });
+    };
+    Object.defineProperty(tool, "name", { value: name });
+    return tool;
   }
 
   const asPrompt = (prompt) => (typeof prompt === "string" ? prompt : String(prompt));
@@ -72,11 +121,57 @@
     return call("budget", {});
   }
 
-  /** The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR). */
+  /**
+   * The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR).
+   * With an answer schema, a value that is not a string is captured as JSON text, and one that is not
+   * a JSON value throws here, in the model's code.
+   */
   function submit(value, via) {
     if (state.submitted !== null) return;
-    state.submitted = typeof value === "string" ? value : stringify(value);
+    if (typeof value === "string") state.submitted = value;
+    else if (state.typed) {
+      state.submitted = jsonText(value, via === "answer" ? "answer.content" : `${via}(value): value`);
+      state.submittedJson = true;
+    } else state.submitted = stringify(value);
     state.submittedVia = via;
+  }
+
+  /** `value` as JSON text, or a TypeError naming the first part of it that is not plain JSON. */
+  function jsonText(value, where) {
+    const problem = jsonProblem(value, where, new Set());
+    if (problem) {
+      throw new TypeError(
+        `${problem}. This run's answer is checked against a schema, so submit plain objects, arrays, ` +
+          "strings, finite numbers, booleans and null only (a Set or Map becomes an array or object, a Date its toISOString()).",
+      );
+    }
+    return JSON.stringify(value);
+  }
+
+  /** Where `value` stops being plain JSON, said for the model; null when it is JSON. */
+  function jsonProblem(value, where, seen) {
+    if (value === null || typeof value === "string" || typeof value === "boolean") return null;
+    if (typeof value === "number")
+      return Number.isFinite(value) ? null : `${where} is ${value}, which JSON cannot hold`;
+    if (typeof value !== "object") return `${where} is ${describe(value).type}, which is not a JSON value`;
+    if (seen.has(value)) return `${where} contains itself`;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const problem = jsonProblem(value[i], `${where}[${i}]`, seen);
+        if (problem) return problem;
+      }
+    } else {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null)
+        return `${where} is a ${describe(value).type}, which is not a JSON value`;
+      for (const key of Object.keys(value)) {
+        const problem = jsonProblem(value[key], `${where}.${key}`, seen);
+        if (problem) return problem;
+      }
+    }
+    seen.delete(value);
+    return null;
   }
   const isEmpty = (content) => content === null || content === undefined || content === "";
   function submitAnswerObject(object) {
@@ -118,6 +213,13 @@
     submit(value, "FINAL");
   }
 
+  /** A draft that is not a string: plain JSON with a schema when it is JSON, else as printed. */
+  function draftText(content) {
+    if (typeof content === "string") return content;
+    if (state.typed && jsonProblem(content, "", new Set()) === null) return JSON.stringify(content);
+    return stringify(content);
+  }
+
   function stringify(value) {
     if (typeof value === "string") return value;
     if (value === undefined) return "undefined";
@@ -138,7 +240,9 @@
 
   function userVariables() {
     return Object.getOwnPropertyNames(globalThis).filter(
-      (name) => !baseline.has(name) && !RESERVED.includes(name) && !name.startsWith("__"),
+      // `name in originals`: the contexts a session added (context_1, ...) are reserved too.
+      (name) =>
+        !baseline.has(name) && !RESERVED.includes(name) && !(name in originals) && !name.startsWith("__"),
     );
   }
 
@@ -194,19 +298,25 @@
   function settle() {
     const current = globalThis.answer;
     const ours = originals.answer;
+    let error = null;
     if (current !== ours && current !== null && typeof current === "object") {
       ours.content = current.content === undefined ? ours.content : current.content;
-      if (current.ready) submitAnswerObject(current);
+      try {
+        if (current.ready) submitAnswerObject(current);
+      } catch (e) {
+        // With a schema, content that is not JSON: reported as the cell's error.
+        error = { type: e.name, message: e.message, traceback: `${e.name}: ${e.message}` };
+      }
     }
     const notes = [];
-    for (const name of RESERVED) {
+    for (const name of Object.keys(originals)) {
       if (globalThis[name] !== originals[name]) {
         globalThis[name] = originals[name];
         if (name !== "answer")
           notes.push(`\`${name}\` is reserved and was restored; keep your own data in another variable.`);
       }
     }
-    return notes;
+    return { notes, error };
   }
 
   /**
@@ -230,26 +340,46 @@
 
   return {
     seedRandom,
-    setContext(value) {
-      originals.context = value;
-      globalThis.context = value;
+    /** `context`, or another reserved name a session adds beside it (`context_1`, ...). */
+    setContext(value, name = "context") {
+      originals[name] = value;
+      globalThis[name] = value;
     },
-    beforeCell() {
+    /** Defines the custom tools (`json`: their signatures), reserved like `llm_query`. */
+    defineTools(json) {
+      for (const spec of JSON.parse(json)) {
+        // The host refuses such names; never let one replace a built-in of the REPL.
+        if (RESERVED.includes(spec.name) || spec.name.startsWith("_")) continue;
+        originals[spec.name] = makeTool(spec);
+        globalThis[spec.name] = originals[spec.name];
+      }
+    },
+    /** A session's next question: `answer` starts empty and not ready; every variable stays. */
+    newQuestion() {
+      originals.answer = makeAnswer();
+      globalThis.answer = originals.answer;
+    },
+    beforeCell(typed) {
       state.submitted = null;
       state.submittedVia = null;
+      state.submittedJson = false;
+      state.typed = typed === true;
       state.notes = [];
     },
     afterCell() {
-      const notes = state.notes.concat(settle());
+      const settled = settle();
+      const notes = state.notes.concat(settled.notes);
       const content = originals.answer.content;
       const locals = {};
       for (const name of userVariables().slice(0, MAX_LOCALS)) locals[name] = describe(globalThis[name]);
       return JSON.stringify({
         submitted: state.submitted,
         submittedVia: state.submittedVia,
-        draft: isEmpty(content) ? null : stringify(content),
+        submittedJson: state.submittedJson,
+        draft: isEmpty(content) ? null : draftText(content),
         notes,
         locals,
+        ...(settled.error ? { error: settled.error } : {}),
       });
     },
   };

@@ -40,6 +40,19 @@ class SubcallError(RuntimeError):
     """A sub-call (llm_query, rlm_query) failed on the host after its retries."""
 
 
+class ToolError(RuntimeError):
+    """A custom tool failed on the host (its message says why)."""
+
+
+class ToolArgumentError(ToolError):
+    """A custom tool was called with arguments its schema refuses (each one is named)."""
+
+
+# Tracebacks name them as the model's code does (`ToolError`), not by the prelude's module.
+ToolError.__module__ = ToolArgumentError.__module__ = "builtins"
+_ERRORS = {"ToolError": ToolError, "ToolArgumentError": ToolArgumentError}
+
+
 class _Session:
     """One REPL: its namespace, its reserved names and the answer it submitted in the current cell."""
 
@@ -49,6 +62,9 @@ class _Session:
         self.originals = {}
         self.submitted = None
         self.submitted_via = None
+        # The run's answer has a schema: submissions that are not a str must be JSON values.
+        self.typed = False
+        self.submitted_json = False
         self.cells = 0
         self.messages = []
 
@@ -97,8 +113,48 @@ def _call(session, kind, **payload):
         raise KeyboardInterrupt
     reply = json.loads(reply)
     if not reply["ok"]:
-        raise SubcallError(reply["error"])
+        raise _ERRORS.get(reply.get("errorType"), SubcallError)(reply["error"])
     return reply["value"]
+
+
+def _tool_function(session, spec):
+    """A custom tool as a function: its arguments go to the host as one dict, checked there."""
+    name = spec["name"]
+    params = spec.get("params")
+
+    def tool(*args, **kwargs):
+        return _call(session, "tool", name=name, args=_tool_args(name, params, args, kwargs))
+
+    tool.__name__ = tool.__qualname__ = name
+    tool.__doc__ = spec.get("description") or None
+    return tool
+
+
+def _tool_args(name, params, args, kwargs):
+    """The dict of named arguments a call means: keywords, positionals named in order, or one dict."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], dict):
+        given = dict(args[0])
+    else:
+        names = [p["name"] for p in params or []]
+        if len(args) > len(names):
+            if params is None:
+                raise TypeError(f"{name}() takes keyword arguments (or one dict of them), not positional ones")
+            raise TypeError(f"{name}() takes {len(names)} positional argument(s) but {len(args)} were given")
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key in given:
+                raise TypeError(f"{name}() got multiple values for argument '{key}'")
+            given[key] = value
+    # None for an optional argument means "not given", as the signature's `= None` says.
+    optional = {p["name"] for p in params or [] if p["optional"]}
+    given = {key: value for key, value in given.items() if not (value is None and key in optional)}
+    try:
+        json.dumps(given, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"{name}() takes plain data only (dict, list, str, int, float, bool, None): {e}"
+        ) from None
+    return given
 
 
 def _as_prompt(prompt):
@@ -190,10 +246,64 @@ def _api(session):
 
 
 def _submit(session, value, via):
-    """The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR)."""
-    if session.submitted is None:
-        session.submitted = value if isinstance(value, str) else str(value)
-        session.submitted_via = via
+    """The first submission of a cell stands; `via` says which form made it (answer, FINAL, FINAL_VAR).
+
+    With an answer schema, a value that is not a str is captured as JSON text, and one that is not a
+    JSON value raises here, in the model's code.
+    """
+    if session.submitted is not None:
+        return
+    if isinstance(value, str):
+        session.submitted = value
+    elif session.typed:
+        session.submitted = _json_text(value, 'answer["content"]' if via == "answer" else f"{via}(value): value")
+        session.submitted_json = True
+    else:
+        session.submitted = str(value)
+    session.submitted_via = via
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_text(value, where):
+    """`value` as JSON text, or a TypeError naming the first part of it that is not JSON."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        problem = _json_problem(value, where, set())
+        raise TypeError(
+            f"{problem or where + ' is not a JSON value'}. This run's answer is checked against a schema, "
+            "so submit dicts, lists, str, int, float, bool and None only (a set becomes a list, an object "
+            "a dict of its fields)."
+        ) from None
+
+
+def _json_problem(value, where, seen):
+    """Where `value` stops being JSON, said for the model; None when it is JSON."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"{where} is {value!r}, which JSON cannot hold"
+    if isinstance(value, _JSON_SCALARS):
+        return None
+    if id(value) in seen:
+        return f"{where} contains itself"
+    if isinstance(value, dict):
+        seen.add(id(value))
+        for key, item in value.items():
+            if not isinstance(key, _JSON_SCALARS):
+                return f"{where} has a key of type {type(key).__name__} ({key!r}); JSON keys are str"
+            problem = _json_problem(item, f"{where}[{key!r}]", seen)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        seen.add(id(value))
+        for index, item in enumerate(value):
+            problem = _json_problem(item, f"{where}[{index}]", seen)
+            if problem:
+                return problem
+        return None
+    return f"{where} is a {type(value).__name__}, which is not a JSON value"
 
 
 class Answer(dict):
@@ -256,7 +366,12 @@ def _describe(value):
 
 def _user_vars(session):
     for name, value in session.ns.items():
-        if name.startswith("_") or name in RESERVED or type(value).__name__ == "module":
+        if (
+            name.startswith("_")
+            or name in RESERVED
+            or name in session.originals  # contexts added by a session (context_1, ...)
+            or type(value).__name__ == "module"
+        ):
             continue
         yield name, value
 
@@ -321,20 +436,41 @@ def drop_session(sid):
     _sessions.pop(sid, None)
 
 
+def define_tools(tools, sid=0):
+    """Define the custom tools (`tools`: their signatures as JSON) in a session, reserved like llm_query."""
+    session = _session_for(sid)
+    for spec in json.loads(tools):
+        name = spec["name"]
+        if name in RESERVED or name.startswith("_"):
+            continue  # the host refuses such names; never let one replace a built-in of the REPL
+        session.originals[name] = session.ns[name] = _tool_function(session, spec)
+
+
 def new_buffer(size):
     """A zeroed buffer the host fills with the context's UTF-8 bytes."""
     return bytearray(size)
 
 
-def load_context(data, kind, sid=0, seed=None):
-    """Make the bytes the host put in `data` the session's `context`; reseed `random` if `seed` is given."""
+def load_context(data, kind, sid=0, seed=None, name="context"):
+    """Make the bytes the host put in `data` the session's `context`; reseed `random` if `seed` is given.
+
+    Another `name` (a session's `context_1`, `context_2`, ...) is added beside `context` and reserved
+    like it: restored after every cell.
+    """
     if seed is not None:
         seed_random(seed)
     session = _session_for(sid)
     text = data.decode("utf-8")
     value = text if kind == "text" else json.loads(text)
-    session.originals["context"] = value
-    session.ns["context"] = value
+    session.originals[name] = value
+    session.ns[name] = value
+
+
+def new_question(sid=0):
+    """A session's next question: `answer` starts empty and not ready; every variable stays."""
+    session = _session_for(sid)
+    session.originals["answer"] = Answer(session)
+    session.ns["answer"] = session.originals["answer"]
 
 
 def _format_error(error):
@@ -396,16 +532,33 @@ def _execute(session, code, name):
         sys.stderr.flush()
 
 
+def _draft_text(session, content):
+    """A draft that is not a str: JSON text when the answer has a schema and it is JSON, else str()."""
+    if session.typed:
+        try:
+            return json.dumps(content, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            pass
+    return str(content)
+
+
 def _summary(session, error):
-    _settle_answer(session)
+    try:
+        _settle_answer(session)
+    except TypeError as e:  # a rebound answer dict whose content is not JSON, with a schema
+        error = error or _format_error(e)
     notes = session.messages + _restore_reserved(session)
     content = session.originals["answer"].get("content")
-    draft = None if content is None or content == "" else content if isinstance(content, str) else str(content)
+    if content is None or content == "":
+        draft = None
+    else:
+        draft = content if isinstance(content, str) else _draft_text(session, content)
     return json.dumps(
         {
             "error": error,
             "submitted": session.submitted,
             "submittedVia": session.submitted_via,
+            "submittedJson": session.submitted_json,
             "draft": draft,
             "notes": notes,
             "locals": _locals_summary(session),
@@ -413,8 +566,11 @@ def _summary(session, error):
     )
 
 
-def run_cell(code, sid=0):
-    """Run one cell of model code in a session; return a JSON summary (error, answer, draft, notes)."""
+def run_cell(code, sid=0, typed=False):
+    """Run one cell of model code in a session; return a JSON summary (error, answer, draft, notes).
+
+    `typed`: the run's answer has a schema, so a submitted value that is not a str goes as JSON.
+    """
     global _active
     session = _session_for(sid)
     _active = session
@@ -423,6 +579,8 @@ def run_cell(code, sid=0):
     session.cells += 1
     session.submitted = None
     session.submitted_via = None
+    session.typed = bool(typed)
+    session.submitted_json = False
     session.messages = []
     # Cell names carry the session, so two sessions' tracebacks never show each other's code.
     name = f"<cell {session.cells}>" if sid == 0 else f"<cell {session.cells} of REPL {sid}>"

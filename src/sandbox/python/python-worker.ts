@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     return summary;
   };
   serveCells(output, {
-    load(source, kind, session, seed) {
+    load(source, kind, session, seed, name) {
       // The bytes go straight into a bytearray in Pyodide's heap (a file is read into it), then
       // become a str: no other copy of a large context is made on this side.
       const buffer = prelude.new_buffer(sourceSize(source));
@@ -255,21 +255,21 @@ async function main(): Promise<void> {
           view.release();
         }
         // undefined becomes None; null would become Pyodide's JsNull.
-        prelude.load_context(buffer, kind, session, seed ?? undefined);
+        prelude.load_context(buffer, kind, session, seed ?? undefined, name);
       } finally {
         buffer.destroy();
       }
     },
-    run(code, session, cell) {
+    run(code, session, cell, typedAnswer) {
       bridge.beginCell(session, cell);
       if (!SUSPENDS) {
         try {
-          return summarise(prelude.run_cell(code, session));
+          return summarise(prelude.run_cell(code, session, typedAnswer));
         } finally {
           bridge.endCell(session);
         }
       }
-      return prelude.run_cell.callPromising(code, session).then(
+      return prelude.run_cell.callPromising(code, session, typedAnswer).then(
         (json: string) => {
           bridge.endCell(session);
           return summarise(json);
@@ -281,6 +281,8 @@ async function main(): Promise<void> {
       );
     },
     drop: (session) => prelude.drop_session(session),
+    newQuestion: (session) => prelude.new_question(session),
+    defineTools: (session, tools) => prelude.define_tools(JSON.stringify(tools), session),
   });
 }
 
@@ -299,9 +301,18 @@ interface PyCallable<A extends unknown[], R> {
 interface PreludeApi {
   install(): void;
   new_buffer(size: number): PyBytearray;
-  load_context(buffer: PyBytearray, kind: string, session: number, seed: number | undefined): void;
-  run_cell: PyCallable<[code: string, session: number], string>;
+  load_context(
+    buffer: PyBytearray,
+    kind: string,
+    session: number,
+    seed: number | undefined,
+    name: string,
+  ): void;
+  run_cell: PyCallable<[code: string, session: number, typedAnswer: boolean], string>;
   drop_session(session: number): void;
+  new_question(session: number): void;
+  /** `tools`: the `ToolSignature`s as JSON. */
+  define_tools(tools: string, session: number): void;
 }
 
 main().catch((error: unknown) => bootFailure(error, log, "Pyodide"));

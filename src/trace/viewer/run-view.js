@@ -8,14 +8,15 @@ import { formatCost, formatSeconds, formatTokens, formatUsage, preview } from ".
 import { tokenizePython } from "./highlight-python.js";
 import { renderTimeline } from "./timeline.js";
 
-/** The whole run: a header with the tree's usage, then its body. */
+/** The whole run: a header with the tree's usage, then its body; a session's file, each question in turn. */
 export function renderRun(loaded) {
   const { run, warnings } = loaded;
+  const session = (run.questions ?? []).length > 0;
   return h(
     "article",
     { class: "run", "data-testid": "run-view", "data-run-id": run.metadata.run_id },
-    renderHeader(run, warnings),
-    renderRunBody(run),
+    session ? renderSessionHeader(run, warnings) : renderHeader(run, warnings),
+    session ? [run, ...run.questions].map(renderQuestion) : renderRunBody(run),
   );
 }
 
@@ -58,6 +59,73 @@ function renderHeader(run, warnings) {
   );
 }
 
+/** A session's file: the session's usage over all its questions, and what every question shares. */
+function renderSessionHeader(run, warnings) {
+  const m = run.metadata;
+  const questions = [run, ...run.questions];
+  const last = questions.at(-1);
+  const totals = run.sessionTotals ?? run.totals;
+  const models =
+    m.sub_model && m.sub_model !== m.root_model ? `${m.root_model}, sub-model ${m.sub_model}` : m.root_model;
+  return h(
+    "header",
+    { class: "run-header" },
+    h("h2", { class: "question" }, `Session: ${questions.length} questions`),
+    h(
+      "dl",
+      { class: "facts" },
+      fact("Session usage", h("span", { "data-testid": "run-tokens" }, formatUsage(totals))),
+      fact("Session cost", h("span", { class: "cost", "data-testid": "run-cost" }, formatCost(totals))),
+      fact("Last question", last.runEnd ? last.runEnd.stop_reason : "running or killed"),
+      fact("Models", models),
+      fact("Started", new Date(m.timestamp).toLocaleString()),
+      fact("Max depth", String(m.max_depth)),
+      fact("File", run.file ?? ""),
+      m.session ? fact("Session", m.session.id) : null,
+    ),
+    run.skippedLines > 0
+      ? h(
+          "p",
+          { class: "warning" },
+          `${run.skippedLines} line(s) could not be read (a line cut short by a crash?).`,
+        )
+      : null,
+    warnings.length > 0
+      ? h(
+          "details",
+          { class: "warning" },
+          h("summary", {}, `${warnings.length} warning(s)`),
+          warnings.map((w) => h("div", {}, w)),
+        )
+      : null,
+  );
+}
+
+/** One question of a session: what was asked, how it ended and what it used, its answer, then its turns. */
+function renderQuestion(run, index) {
+  const m = run.metadata;
+  return h(
+    "details",
+    { class: "session-question", "data-testid": "session-question", "data-run-id": m.run_id, open: true },
+    h(
+      "summary",
+      {},
+      h("span", { class: "turn-no" }, `Question ${index + 1}`),
+      " ",
+      h("span", { class: "question searchable" }, m.question),
+      h(
+        "span",
+        { class: "meta" },
+        ` · ${statusText(run)} · ${formatUsage(run.totals)} · `,
+        h("span", { class: "cost", "data-testid": "question-cost" }, formatCost(run.totals)),
+      ),
+    ),
+    h("details", { class: "context" }, h("summary", {}, "Context description"), pre(m.context_description)),
+    finalAnswer(run),
+    renderRunBody(run),
+  );
+}
+
 function fact(name, value) {
   return [h("dt", {}, name), h("dd", {}, value)];
 }
@@ -73,7 +141,9 @@ function statusText(run) {
   const note =
     (abandoned > 0
       ? ` · ${abandoned} call(s) abandoned (sent, never answered; the provider may bill them)`
-      : "") + (saved > 0 ? ` · ${saved} sub-call(s) answered from the cache (not sent)` : "");
+      : "") +
+    (saved > 0 ? ` · ${saved} sub-call(s) answered from the cache (not sent)` : "") +
+    (end.usage.tool_calls > 0 ? ` · ${end.usage.tool_calls} tool call(s)` : "");
   return `${end.stop_reason}${detail} · ${end.turns} turn(s) · ${formatSeconds(end.duration)}${note}`;
 }
 
@@ -118,7 +188,9 @@ function renderRunBody(run) {
 }
 
 function renderTurn(iteration) {
-  const calls = iteration.code_blocks.reduce((n, block) => n + block.result.rlm_calls.length, 0);
+  const all = iteration.code_blocks.flatMap((block) => block.result.rlm_calls);
+  const tools = all.filter((call) => call.kind === "tool").length;
+  const calls = all.length - tools;
   return h(
     "details",
     { class: "turn", "data-testid": "turn", open: true },
@@ -129,11 +201,12 @@ function renderTurn(iteration) {
       h(
         "span",
         { class: "meta" },
-        `${formatSeconds(iteration.iteration_time)} · ${iteration.code_blocks.length} block(s) · ${calls} sub-call(s) · ${formatUsage(iteration.totals)} · `,
+        `${formatSeconds(iteration.iteration_time)} · ${iteration.code_blocks.length} block(s) · ${calls} sub-call(s) · ${tools > 0 ? `${tools} tool call(s) · ` : ""}${formatUsage(iteration.totals)} · `,
         h("span", { class: "cost" }, formatCost(iteration.totals)),
       ),
       iteration.best_effort ? badge("best effort", "warn") : null,
       iteration.compaction ? badge("compacted", "warn") : null,
+      iteration.rejected_answers?.length ? badge("answer rejected", "warn") : null,
       iteration.final_answer !== null ? badge("final answer", "good") : null,
     ),
     iteration.compaction ? renderCompaction(iteration.compaction) : null,
@@ -141,6 +214,7 @@ function renderTurn(iteration) {
     h("div", { class: "label" }, "Model reply"),
     renderReply(iteration.response, iteration.code_blocks.length),
     iteration.code_blocks.map((block, index) => renderBlock(block, index)),
+    (iteration.rejected_answers ?? []).map(renderRejectedAnswer),
     iteration.final_answer !== null
       ? h(
           "section",
@@ -149,6 +223,23 @@ function renderTurn(iteration) {
           pre(iteration.final_answer),
         )
       : null,
+  );
+}
+
+/** A submitted answer the run's schema rejected: what was wrong, and what was submitted. */
+function renderRejectedAnswer(r) {
+  const next =
+    r.retries_left > 0 ? `sent back to be fixed, ${r.retries_left} more allowed` : "no retries left";
+  return h(
+    "section",
+    { class: "rejected", "data-testid": "rejected-answer" },
+    h("div", { class: "label" }, `Answer rejected by the schema (rejection ${r.attempt}; ${next})`),
+    h(
+      "ul",
+      { class: "issues" },
+      r.issues.map((issue) => h("li", {}, issue)),
+    ),
+    pre(r.answer),
   );
 }
 
@@ -255,7 +346,13 @@ function renderBlock(block, index) {
       ? h(
           "div",
           { class: "calls" },
-          r.rlm_calls.map((call) => (call.child ? renderChild(call.child, call) : renderCall(call))),
+          r.rlm_calls.map((call) =>
+            call.kind === "tool"
+              ? renderToolCall(call)
+              : call.child
+                ? renderChild(call.child, call)
+                : renderCall(call),
+          ),
         )
       : null,
   );
@@ -324,6 +421,27 @@ function renderCall(call) {
     h("div", { class: "label" }, "Response"),
     pre(call.response),
     call.error !== undefined ? h("pre", { class: "stderr searchable" }, call.error) : null,
+  );
+}
+
+/** A custom tool's call: its name and time, then its arguments and its result (or error) on demand. */
+function renderToolCall(call) {
+  return h(
+    "details",
+    { class: "call tool-call", "data-testid": "tool-call" },
+    h(
+      "summary",
+      {},
+      badge("tool", "kind tool"),
+      ` ${call.tool ?? call.root_model} · ${formatSeconds(call.execution_time)}`,
+      call.error !== undefined ? badge("failed", "bad") : null,
+      h("span", { class: "preview searchable" }, preview(call.prompt, 120)),
+    ),
+    h("div", { class: "label" }, "Arguments"),
+    pre(call.prompt),
+    call.error !== undefined
+      ? [h("div", { class: "label" }, "Error"), h("pre", { class: "stderr searchable" }, call.error)]
+      : [h("div", { class: "label" }, "Result"), pre(call.response)],
   );
 }
 
