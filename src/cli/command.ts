@@ -19,3 +19,11 @@ export interface CommandIO {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/** Resolves once `signal` aborts (at once if it has): how a long-running command waits for Ctrl-C or SIGTERM. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal.aborted) done();
+    else signal.addEventListener("abort", () => done(), { once: true });
+  });
+}

@@ -2,11 +2,11 @@
  * `rlm mcp --root DIR...`: a Model Context Protocol server over stdio (see mcp/mcp-server.ts). stdout
  * is the protocol; everything else goes to stderr.
  */
-import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createMcpServer } from "../mcp/mcp-server.ts";
 import { RLM } from "../rlm/rlm.ts";
-import { UsageError, type CommandIO } from "./command.ts";
+import { commandArgs } from "./command-args.ts";
+import type { CommandIO } from "./command.ts";
 import { EXIT } from "./exit-codes.ts";
 import {
   LIMIT_FLAGS_HELP,
@@ -42,23 +42,13 @@ export async function mcpCommand(
   argv: readonly string[],
   io: CommandIO & { stdin: NodeJS.ReadableStream },
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      ...RUN_OPTIONS,
-      root: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
-    },
+  const values = commandArgs(argv, io, {
+    name: "mcp",
+    help: MCP_HELP,
+    options: { ...RUN_OPTIONS, root: { type: "string", multiple: true } },
+    positionalsHint: "; name folders with --root.",
   });
-  if (values.help) {
-    io.stdout.write(`${MCP_HELP}\n`);
-    return EXIT.answered;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(
-      `rlm mcp takes no arguments, got "${positionals.join(" ")}"; name folders with --root.`,
-    );
+  if (!values) return EXIT.answered;
   const rlm = new RLM({ ...runOptionsFrom(values, io.env), keepWarmSeconds: 0, spareGuests: 1 });
   const confine = await grantedFolders("--root", values.root?.length ? values.root : ["."], io.cwd);
   const version = packageVersion();

@@ -2,11 +2,11 @@
  * `rlm serve`: an OpenAI-compatible HTTP API over an RLM, until SIGTERM or Ctrl-C (then a graceful
  * drain: see server/serve.ts).
  */
-import { parseArgs } from "node:util";
 import { RLM } from "../rlm/rlm.ts";
 import { ApiKeys } from "../server/api-keys.ts";
 import { ServerConfigError, startServer } from "../server/serve.ts";
-import { UsageError, type CommandIO } from "./command.ts";
+import { commandArgs, positiveFlag, wholeFlag } from "./command-args.ts";
+import { UsageError, untilAborted, type CommandIO } from "./command.ts";
 import { EXIT } from "./exit-codes.ts";
 import {
   LIMIT_FLAGS_HELP,
@@ -64,9 +64,9 @@ Output:
 ${LOG_FLAGS_HELP}`;
 
 export async function serveCommand(argv: readonly string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
+  const values = commandArgs(argv, io, {
+    name: "serve",
+    help: SERVE_HELP,
     options: {
       ...RUN_OPTIONS,
       host: { type: "string" },
@@ -81,41 +81,20 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
       redis: { type: "string" },
       queue: { type: "string" },
       quiet: { type: "boolean", short: "q" },
-      help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) {
-    io.stdout.write(`${SERVE_HELP}\n`);
-    return EXIT.answered;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(
-      `rlm serve takes no arguments, got "${positionals.join(" ")}". See rlm serve --help.`,
-    );
-  const port = values.port === undefined ? DEFAULT_PORT : whole("--port", values.port, 0, 65535);
-  const maxRuns =
-    values["max-runs"] === undefined ? DEFAULT_MAX_RUNS : whole("--max-runs", values["max-runs"], 1);
-  const maxRunsPerKey =
-    values["max-runs-per-key"] === undefined
-      ? maxRuns
-      : whole("--max-runs-per-key", values["max-runs-per-key"], 1);
-  const maxBodyMb =
-    values["max-body-mb"] === undefined
-      ? DEFAULT_MAX_BODY_MB
-      : positive("--max-body-mb", values["max-body-mb"]);
-  const drainSeconds =
-    values["drain-timeout"] === undefined
-      ? DEFAULT_DRAIN_SECONDS
-      : positive("--drain-timeout", values["drain-timeout"], true);
-  const spareGuests =
-    values["spare-guests"] === undefined
-      ? DEFAULT_SPARE_GUESTS
-      : whole("--spare-guests", values["spare-guests"], 0);
+  if (!values) return EXIT.answered;
+  const port = wholeFlag("--port", values.port, DEFAULT_PORT, 0, 65535);
+  const maxRuns = wholeFlag("--max-runs", values["max-runs"], DEFAULT_MAX_RUNS, 1);
+  const maxRunsPerKey = wholeFlag("--max-runs-per-key", values["max-runs-per-key"], maxRuns, 1);
+  const maxBodyMb = positiveFlag("--max-body-mb", values["max-body-mb"], DEFAULT_MAX_BODY_MB);
+  const drainSeconds = positiveFlag("--drain-timeout", values["drain-timeout"], DEFAULT_DRAIN_SECONDS, {
+    zeroOk: true,
+    unit: "seconds",
+  });
+  const spareGuests = wholeFlag("--spare-guests", values["spare-guests"], DEFAULT_SPARE_GUESTS, 0);
   // A long-lived server keeps its own spares; the CLI's standby hand-over between processes is not for it.
-  const shareInterpreters =
-    values["share-interpreters"] === undefined
-      ? 0
-      : whole("--share-interpreters", values["share-interpreters"], 1);
+  const shareInterpreters = wholeFlag("--share-interpreters", values["share-interpreters"], 0, 1);
   const rlm = new RLM({
     ...runOptionsFrom(values, io.env),
     keepWarmSeconds: 0,
@@ -158,10 +137,7 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
     `rlm serve: model ${rlm.model}, sub-model ${rlm.subModel}; ${confine ? `files under ${confine.roots.join(", ")}` : "no server files (--allow-path)"}; ${io.env.RLM_SERVE_API_KEYS ? "API keys required" : "no API keys (loopback only)"}\n`,
   );
   if (jobs) io.stderr.write(`rlm serve: jobs (POST /v1/rlm/jobs) go to queue "${jobs.name}"\n`);
-  await new Promise<void>((done) => {
-    if (io.signal.aborted) done();
-    else io.signal.addEventListener("abort", () => done(), { once: true });
-  });
+  await untilAborted(io.signal);
   io.stderr.write(`rlm serve: shutting down; letting runs finish for up to ${drainSeconds} s\n`);
   const cancelled = await server.close(drainSeconds * 1000);
   await jobs?.close();
@@ -169,20 +145,4 @@ export async function serveCommand(argv: readonly string[], io: CommandIO): Prom
     `rlm serve: stopped${cancelled ? ` (${cancelled} run(s) cancelled at the drain timeout)` : ""}\n`,
   );
   return EXIT.answered;
-}
-
-function whole(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max)
-    throw new UsageError(
-      `${flag} takes a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got "${text}".`,
-    );
-  return n;
-}
-
-function positive(flag: string, text: string, zeroOk = false): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (!zeroOk && n === 0))
-    throw new UsageError(`${flag} takes a number ${zeroOk ? "from 0" : "above 0"}, got "${text}".`);
-  return n;
 }

@@ -7,7 +7,7 @@ import { defaultLogDir } from "../rlm/environment.ts";
 import { DEFAULT_VIEWER_PORT, startViewerServer, type ViewerServer } from "../trace/viewer/server.ts";
 import { ViewerError } from "../trace/viewer/viewer-error.ts";
 import { EXIT } from "./exit-codes.ts";
-import { UsageError, type CommandIO } from "./command.ts";
+import { UsageError, untilAborted, type CommandIO } from "./command.ts";
 
 export const VIEW_HELP = `Usage: rlm view [FILE|DIR] [--port N]
 
@@ -63,10 +63,7 @@ export async function view(argv: readonly string[], io: CommandIO): Promise<numb
   }
   io.stdout.write(`rlm view: ${server.url} (Ctrl-C to stop)\n`);
   io.stderr.write(`rlm view: serving ${path}\n`);
-  await new Promise<void>((done) => {
-    if (io.signal.aborted) done();
-    else io.signal.addEventListener("abort", () => done(), { once: true });
-  });
+  await untilAborted(io.signal);
   await server.close();
   io.stderr.write("rlm view: stopped\n");
   return EXIT.answered;

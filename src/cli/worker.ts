@@ -3,9 +3,9 @@
  * a few at a time, until SIGTERM or Ctrl-C; then it stops taking jobs, lets running ones finish up to
  * the drain timeout and puts the rest back in the queue. See docs/queue.md.
  */
-import { parseArgs } from "node:util";
 import type { PathConfinement } from "../context/confine.ts";
-import { UsageError, type CommandIO } from "./command.ts";
+import { commandArgs, positiveFlag, wholeFlag } from "./command-args.ts";
+import { UsageError, untilAborted, type CommandIO } from "./command.ts";
 import { EXIT } from "./exit-codes.ts";
 import {
   LIMIT_FLAGS_HELP,
@@ -65,9 +65,9 @@ ${LOG_FLAGS_HELP}
 Exit codes: 0 stopped cleanly, 1 Redis failed, 2 bad arguments or configuration.`;
 
 export async function workerCommand(argv: readonly string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
+  const values = commandArgs(argv, io, {
+    name: "worker",
+    help: WORKER_HELP,
     options: {
       ...RUN_OPTIONS,
       redis: { type: "string" },
@@ -83,24 +83,21 @@ export async function workerCommand(argv: readonly string[], io: CommandIO): Pro
       "share-interpreters": { type: "string" },
       name: { type: "string" },
       quiet: { type: "boolean", short: "q" },
-      help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) {
-    io.stdout.write(`${WORKER_HELP}\n`);
-    return EXIT.answered;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(
-      `rlm worker takes no arguments, got "${positionals.join(" ")}". See rlm worker --help.`,
-    );
+  if (!values) return EXIT.answered;
   if (!values.redis) throw new UsageError("rlm worker needs --redis URL (e.g. redis://127.0.0.1:6379).");
-  const concurrency = whole("--concurrency", values.concurrency, DEFAULT_CONCURRENCY, 1);
-  const drainSeconds = seconds("--drain-timeout", values["drain-timeout"], DEFAULT_DRAIN_SECONDS, true);
-  const lockSeconds = seconds("--lock-duration", values["lock-duration"], DEFAULT_LOCK_SECONDS);
-  const maxStalls = whole("--max-stalls", values["max-stalls"], DEFAULT_MAX_STALLS, 0);
-  const spareGuests = whole("--spare-guests", values["spare-guests"], concurrency, 0);
-  const shareInterpreters = whole("--share-interpreters", values["share-interpreters"], 0, 1);
+  const concurrency = wholeFlag("--concurrency", values.concurrency, DEFAULT_CONCURRENCY, 1);
+  const drainSeconds = positiveFlag("--drain-timeout", values["drain-timeout"], DEFAULT_DRAIN_SECONDS, {
+    zeroOk: true,
+    unit: "seconds",
+  });
+  const lockSeconds = positiveFlag("--lock-duration", values["lock-duration"], DEFAULT_LOCK_SECONDS, {
+    unit: "seconds",
+  });
+  const maxStalls = wholeFlag("--max-stalls", values["max-stalls"], DEFAULT_MAX_STALLS, 0);
+  const spareGuests = wholeFlag("--spare-guests", values["spare-guests"], concurrency, 0);
+  const shareInterpreters = wholeFlag("--share-interpreters", values["share-interpreters"], 0, 1);
   for (const prefix of values["allow-url"] ?? [])
     if (!/^https?:\/\/[^/]+/.test(prefix))
       throw new UsageError(
@@ -130,10 +127,7 @@ export async function workerCommand(argv: readonly string[], io: CommandIO): Pro
   io.stderr.write(
     `rlm worker: ${worker.name} taking jobs from queue "${values.queue ?? "rlm"}" at ${redactRedisUrl(values.redis)}, ${concurrency} at a time\n`,
   );
-  await new Promise<void>((done) => {
-    if (io.signal.aborted) done();
-    else io.signal.addEventListener("abort", () => done(), { once: true });
-  });
+  await untilAborted(io.signal);
   io.stderr.write(
     `rlm worker: shutting down: no new jobs; letting ${worker.running} running job(s) finish for up to ${drainSeconds} s\n`,
   );
@@ -142,22 +136,4 @@ export async function workerCommand(argv: readonly string[], io: CommandIO): Pro
     `rlm worker: stopped${cancelled ? ` (${cancelled} job(s) cancelled at the drain timeout and put back in the queue)` : ""}\n`,
   );
   return EXIT.answered;
-}
-
-function whole(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min)
-    throw new UsageError(`${flag} takes a whole number from ${min} up, got "${text}".`);
-  return n;
-}
-
-function seconds(flag: string, text: string | undefined, fallback: number, zeroOk = false): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (!zeroOk && n === 0))
-    throw new UsageError(
-      `${flag} takes a number of seconds ${zeroOk ? "from 0" : "above 0"}, got "${text}".`,
-    );
-  return n;
 }
