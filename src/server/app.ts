@@ -4,12 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { PathConfinement } from "../context/confine.ts";
 import { loadContext } from "../context/load-context.ts";
 import { ContextLoadError, InvalidOptionError, ModelCallError, RlmError } from "../errors.ts";
-import { formatCount } from "../format-count.ts";
 import { RunFailedError, type RlmResult } from "../rlm/result.ts";
 import type { CompletionRequest, RLM } from "../rlm/rlm.ts";
 import { validatorFor, type JsonSchema } from "../schema/schema.ts";
@@ -19,6 +17,7 @@ import type { Admission } from "./admission.ts";
 import { ApiError, errorBody } from "./api-error.ts";
 import type { ApiKeys } from "./api-keys.ts";
 import { parseChatRequest, type ChatRequest } from "./chat-request.ts";
+import { jsonBody, limitBody } from "./request-body.ts";
 import {
   answerDeltas,
   chunkBody,
@@ -89,18 +88,10 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.post(
     "/v1/chat/completions",
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "invalid_request_error",
-          "request_too_large",
-          `The request body is over this server's limit of ${formatCount(options.maxBodyBytes)} bytes (--max-body-mb). ` +
-            "Send a large context as `context_paths` on a server started with --allow-path, or raise the limit.",
-        );
-      },
-    }),
+    limitBody(
+      options.maxBodyBytes,
+      "Send a large context as `context_paths` on a server started with --allow-path, or raise the limit.",
+    ),
     async (c) => {
       if (options.runs.draining)
         throw new ApiError(
@@ -109,9 +100,7 @@ export function createApp(options: AppOptions): Hono<Env> {
           "shutting_down",
           "The server is shutting down; send the request to another.",
         );
-      const body: unknown = await c.req.json().catch(() => {
-        throw ApiError.invalid("The request body is not valid JSON.", null, "invalid_json");
-      });
+      const body = await jsonBody(c.req);
       const request = parseChatRequest(body);
       const key = c.get("key");
       const release = options.admission.admit(key);

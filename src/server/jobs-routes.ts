@@ -7,12 +7,11 @@
  * its own `--allow-path` and `--allow-url`. A key sees only its own jobs.
  */
 import type { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { formatCount } from "../format-count.ts";
 import type { ContextRef, JobStatus, RlmJob, RlmJobResult, RlmQueue, Spend } from "../queue/index.ts";
 import { JobRefusedError } from "../queue/errors.ts";
 import { ApiError } from "./api-error.ts";
 import { parseChatRequest } from "./chat-request.ts";
+import { jsonBody, limitBody } from "./request-body.ts";
 
 export interface JobRoutesOptions {
   /** The queue jobs go to; without one the routes answer 404 saying how to turn them on. */
@@ -39,23 +38,13 @@ export function mountJobRoutes(app: Hono<Env>, options: JobRoutesOptions): void 
 
   app.post(
     "/v1/rlm/jobs",
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          "invalid_request_error",
-          "request_too_large",
-          `The request body is over this server's limit of ${formatCount(options.maxBodyBytes)} bytes (--max-body-mb). ` +
-            "Pass a large context by reference: `context_paths` (files the workers share) or `context_url`.",
-        );
-      },
-    }),
+    limitBody(
+      options.maxBodyBytes,
+      "Pass a large context by reference: `context_paths` (files the workers share) or `context_url`.",
+    ),
     async (c) => {
       const jobs = queue();
-      const body: unknown = await c.req.json().catch(() => {
-        throw ApiError.invalid("The request body is not valid JSON.", null, "invalid_json");
-      });
+      const body = await jsonBody(c.req);
       const job = jobOf(body, c.get("key"));
       let id: string;
       try {
