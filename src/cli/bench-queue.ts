@@ -13,6 +13,7 @@ import { TASK_KINDS } from "../bench/tasks/task.ts";
 import { CancelledError } from "../errors.ts";
 import type { JobHandler, JobRunOptions, RlmQueue } from "../queue/index.ts";
 import { JobRefusedError, addSpend, emptySpend, parseJobRunOptions, type Spend } from "../queue/index.ts";
+import { limitsOf } from "../queue/rlm-job.ts";
 import type { RlmOptions } from "../rlm/options.ts";
 
 /** The BullMQ job name of a benchmark row. */
@@ -119,22 +120,10 @@ export function benchRowHandler(): JobHandler {
 
 /** The models and limits of the submitter's RLM options that travel with each row. */
 function jobOptionsOf(rlm: RlmOptions): JobRunOptions {
-  const out: JobRunOptions = {};
+  const out: JobRunOptions = limitsOf(rlm);
   if (typeof rlm.model === "string") out.model = rlm.model;
   if (typeof rlm.subModel === "string") out.subModel = rlm.subModel;
   if (rlm.baseURL) out.baseURL = rlm.baseURL;
-  for (const field of [
-    "maxTurns",
-    "maxDepth",
-    "maxTokens",
-    "maxCostUsd",
-    "maxSubcalls",
-    "maxTimeMs",
-    "cellTimeoutMs",
-  ] as const) {
-    const value = rlm[field];
-    if (value !== undefined) out[field] = value;
-  }
   return out;
 }
 

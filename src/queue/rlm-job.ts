@@ -6,7 +6,7 @@
  */
 import type { UsageReport } from "../budget/ledger.ts";
 import { CancelledError } from "../errors.ts";
-import type { RunLimits } from "../rlm/options.ts";
+import { RUN_LIMIT_FIELDS, type RunLimits } from "../rlm/options.ts";
 import type { RLM } from "../rlm/rlm.ts";
 import type { StopReason } from "../trace/trajectory.ts";
 import { resolveJobContext, type ContextAccess } from "./context-ref.ts";
@@ -36,20 +36,10 @@ export interface RlmJobResult {
   attempt: number;
 }
 
-const LIMIT_FIELDS = [
-  "maxTurns",
-  "maxDepth",
-  "maxTokens",
-  "maxCostUsd",
-  "maxSubcalls",
-  "maxTimeMs",
-  "cellTimeoutMs",
-] as const satisfies readonly (keyof RunLimits)[];
-
-/** The run limits a job asked for. */
-export function limitsOf(options: JobRunOptions): RunLimits {
+/** The run limits among `options` (a job's, or a submitter's RLM options). */
+export function limitsOf(options: Readonly<RunLimits>): RunLimits {
   const limits: RunLimits = {};
-  for (const field of LIMIT_FIELDS) if (options[field] !== undefined) limits[field] = options[field];
+  for (const field of RUN_LIMIT_FIELDS) if (options[field] !== undefined) limits[field] = options[field];
   return limits;
 }
 

@@ -476,7 +476,7 @@ export function tightenLimits(options: ResolvedOptions, limits: RunLimits): Reso
   };
 }
 
-const RUN_LIMIT_FIELDS = [
+export const RUN_LIMIT_FIELDS = [
   "maxTurns",
   "maxDepth",
   "maxTokens",
