@@ -10,7 +10,7 @@
  *
  * Prints a markdown table on stdout and progress on stderr; docs/benchmarks.md records the figures.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RlmQueue, type JobStatus, type RlmJobResult } from "../src/queue/index.ts";
 import { lastUserMessage, startFakeOpenAIServer } from "../src/testing/index.ts";
+import { spawnRlm } from "../test/cli-process.ts";
 import { startRedis } from "../test/redis-server.ts";
+import { fakeModelFlags } from "../test/support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -73,10 +75,8 @@ const percentile = (sorted: number[], p: number) =>
 async function startWorkers(queue: string, count: number): Promise<ChildProcess[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const child = spawn(
-        process.execPath,
+      const worker = await spawnRlm(
         [
-          bin,
           "worker",
           "--redis",
           (redis as { url: string }).url,
@@ -86,12 +86,7 @@ async function startWorkers(queue: string, count: number): Promise<ChildProcess[
           `bench-${i + 1}`,
           "--concurrency",
           String(concurrency),
-          "--model",
-          "openai/root",
-          "--sub-model",
-          "openai/sub",
-          "--base-url",
-          fake.baseURL,
+          ...fakeModelFlags(fake),
           "--repl",
           language,
           "--isolation",
@@ -100,17 +95,12 @@ async function startWorkers(queue: string, count: number): Promise<ChildProcess[
           "--quiet",
         ],
         {
-          env: { ...process.env, OPENAI_API_KEY: "bench", RLM_CACHE_DIR: cacheDir },
-          stdio: ["ignore", "ignore", "pipe"],
+          ready: /taking jobs/,
+          env: { OPENAI_API_KEY: "bench", RLM_CACHE_DIR: cacheDir },
+          timeoutMs: 60_000,
         },
       );
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      while (!/taking jobs/.test(stderr)) {
-        if (child.exitCode !== null) throw new Error(`a worker exited: ${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return child;
+      return worker.child;
     }),
   );
 }

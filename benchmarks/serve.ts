@@ -16,13 +16,15 @@
  *
  * Prints a markdown table on stdout, progress on stderr; docs/benchmarks.md records the figures.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { lastUserMessage, startFakeOpenAIServer, type FakeChatRequest } from "../src/testing/index.ts";
+import { spawnRlm } from "../test/cli-process.ts";
+import { fakeModelFlags } from "../test/support.ts";
 import { processTreeCpuTicks, processTreeRss } from "./memory.ts";
 
 const { values } = parseArgs({
@@ -80,20 +82,12 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
+  const { child, ready } = await spawnRlm(
     [
-      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-      bin,
       "serve",
       "--port",
       "0",
-      "--model",
-      "openai/root",
-      "--sub-model",
-      "openai/sub",
-      "--base-url",
-      baseURL,
+      ...fakeModelFlags({ baseURL }),
       "--repl",
       mode.repl,
       "--isolation",
@@ -106,20 +100,13 @@ async function startServe(mode: Mode, baseURL: string): Promise<{ child: ChildPr
       "--quiet",
     ],
     {
-      env: { ...process.env, OPENAI_API_KEY: "bench", RLM_CACHE_DIR: cacheDir },
-      stdio: ["ignore", "ignore", "pipe"],
+      ready: /listening on (\S+)\n/,
+      env: { OPENAI_API_KEY: "bench", RLM_CACHE_DIR: cacheDir },
+      timeoutMs: 30_000,
+      nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [],
     },
   );
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const url = /listening on (\S+)\n/.exec(stderr)?.[1];
-    if (url) return { child, url };
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`rlm serve did not start:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return { child, url: ready[1] ?? "" };
 }
 
 /** Waits until the server's process tree has used no CPU for half a second: its spares are booted. */

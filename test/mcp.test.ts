@@ -19,7 +19,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
-import { TEST_CACHE_DIR, repl, said } from "./support.ts";
+import { TEST_CACHE_DIR, fakeModelFlags, repl, said } from "./support.ts";
 
 let hangs = 0;
 function root(request: FakeChatRequest) {
@@ -52,12 +52,7 @@ before(async () => {
       "mcp",
       "--root",
       project,
-      "--model",
-      "openai/root",
-      "--sub-model",
-      "openai/sub",
-      "--base-url",
-      fake.baseURL,
+      ...fakeModelFlags(fake),
       "--isolation",
       "thread",
       "--log-dir",

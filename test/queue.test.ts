@@ -6,7 +6,7 @@
  * is not installed (`.ci/run` installs it).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,12 +29,11 @@ import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer, type RlmServer } from "../src/server/serve.ts";
 import { redisMissing, startRedis, type RedisServer } from "./redis-server.ts";
 import { runRlmCommand } from "./run-cli.ts";
-import { TEST_CACHE_DIR, repl, rlmOnFake } from "./support.ts";
+import { spawnRlm, waitFor, type RlmProcess } from "./cli-process.ts";
+import { TEST_CACHE_DIR, fakeModelFlags, repl, rlmOnFake } from "./support.ts";
 
 const skip = redisMissing();
 if (skip) console.log(`# queue tests skipped: ${skip}`);
-
-const ROOT = join(import.meta.dirname, "..");
 
 /** The root model's one cell: a sub-call over the context, and an answer made of both. */
 const CELL = [
@@ -85,19 +84,14 @@ const queues: RlmQueue[] = [];
 const servers: RlmServer[] = [];
 let queueCount = 0;
 
-interface WorkerProcess {
-  child: ChildProcess;
+interface WorkerProcess extends RlmProcess {
   name: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
 }
 
 /** An `rlm worker` process of the built CLI on `queue`. */
 async function spawnWorker(queue: string, name: string, extra: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
+  const worker = await spawnRlm(
     [
-      "dist/cli/bin.js",
       "worker",
       "--redis",
       redis.url,
@@ -105,12 +99,7 @@ async function spawnWorker(queue: string, name: string, extra: string[] = []): P
       queue,
       "--name",
       name,
-      "--model",
-      "openai/root",
-      "--sub-model",
-      "openai/sub",
-      "--base-url",
-      fake.baseURL,
+      ...fakeModelFlags(fake),
       "--repl",
       "javascript",
       "--isolation",
@@ -122,19 +111,10 @@ async function spawnWorker(queue: string, name: string, extra: string[] = []): P
       "20",
       ...extra,
     ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, OPENAI_API_KEY: "test", RLM_CACHE_DIR: TEST_CACHE_DIR },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
+    { ready: /taking jobs from queue/, timeoutMs: 30_000 },
   );
-  children.push(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await waitFor(() => /taking jobs from queue/.test(stderr) || child.exitCode !== null, 30_000);
-  assert.equal(child.exitCode, null, `worker ${name} exited: ${stderr}`);
-  return { child, name, stderr: () => stderr, exited };
+  children.push(worker.child);
+  return { ...worker, name };
 }
 
 async function newQueue(options: { attempts?: number; backoffMs?: number } = {}): Promise<RlmQueue> {
@@ -530,12 +510,4 @@ interface JobBody {
   failed_attempts: unknown[];
   failed_usage: { calls: number };
   error: { code: string; message: string };
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${check.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -4,7 +4,6 @@
  * and the built CLI as a process for SIGTERM. Each failure path has its own test.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
@@ -24,7 +23,8 @@ import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer, type RlmServer } from "../src/server/serve.ts";
 import { startFakeOpenAIServer, type FakeChatRequest, type FakeOpenAIServer } from "../src/testing/index.ts";
 import { runRlmCommand } from "./run-cli.ts";
-import { rlmOnFake, TEST_CACHE_DIR, repl, said } from "./support.ts";
+import { spawnRlm, waitFor } from "./cli-process.ts";
+import { fakeModelFlags, rlmOnFake, repl, said } from "./support.ts";
 
 /** Requests the root model left hanging (the fake server does not count those as in flight). */
 let hangs = 0;
@@ -385,19 +385,12 @@ describe("context_paths", () => {
 describe("rlm serve as a process", () => {
   test("prints where it listens; SIGTERM lets a run finish its drain, cancels it, answers and exits", async () => {
     const logDir = join(dir, "sigterm-runs");
-    const child = spawn(
-      process.execPath,
+    const { child, stderr, exited, ready } = await spawnRlm(
       [
-        "dist/cli/bin.js",
         "serve",
         "--port",
         "0",
-        "--model",
-        "openai/root",
-        "--sub-model",
-        "openai/sub",
-        "--base-url",
-        fake.baseURL,
+        ...fakeModelFlags(fake),
         "--isolation",
         "thread",
         "--drain-timeout",
@@ -408,21 +401,12 @@ describe("rlm serve as a process", () => {
         logDir,
       ],
       {
-        cwd: join(import.meta.dirname, ".."),
-        env: {
-          ...process.env,
-          OPENAI_API_KEY: "test",
-          RLM_CACHE_DIR: TEST_CACHE_DIR,
-          RLM_SERVE_API_KEYS: "",
-        },
-        stdio: ["ignore", "ignore", "pipe"],
+        ready: /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)\n/,
+        env: { RLM_SERVE_API_KEYS: "" },
+        timeoutMs: 20_000,
       },
     );
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+\/v1\n/.test(stderr), 20_000);
-    const url = /listening on (\S+)\n/.exec(stderr)?.[1] ?? "";
+    const url = ready[1];
     const hung = hangs;
     const running = fetch(`${url}/chat/completions`, {
       method: "POST",
@@ -434,7 +418,7 @@ describe("rlm serve as a process", () => {
     assert.equal(answered.status, 200);
     assert.equal(answered.body.rlm.stop_reason, "cancelled");
     assert.equal(await exited, 0);
-    assert.match(stderr, /1 run\(s\) cancelled at the drain timeout/);
+    assert.match(stderr(), /1 run\(s\) cancelled at the drain timeout/);
     const [file] = readdirSync(logDir).filter((f) => f.endsWith(".jsonl"));
     assert.ok(file, "the run's trajectory was written");
     assert.match(readFileSync(join(logDir, file), "utf8"), /"stop_reason":"cancelled"/);
@@ -444,14 +428,6 @@ describe("rlm serve as a process", () => {
     );
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${check.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("rlm serve's flags", () => {
   const env = { OPENAI_API_KEY: "test", RLM_MODEL: "openai/root" };

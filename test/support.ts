@@ -38,3 +38,13 @@ export const repl = (code: string): string => "```repl\n" + code + "\n```";
 /** True when a user message of the request contains `marker` (scripted models branch on it). */
 export const said = (request: FakeChatRequest, marker: string): boolean =>
   request.messages.some((m) => m.role === "user" && m.content.includes(marker));
+
+/** The CLI flags for what {@link rlmOnFake} sets: the fake server's `root` and `sub` models at its URL. */
+export const fakeModelFlags = (fake: { baseURL: string }): string[] => [
+  "--model",
+  "openai/root",
+  "--sub-model",
+  "openai/sub",
+  "--base-url",
+  fake.baseURL,
+];
