@@ -2,6 +2,7 @@
  * The shapes a context may take, and the check that a value has one of them.
  */
 import { InvalidOptionError } from "../errors.ts";
+import { isLazyContext, type LazyContext } from "./lazy-context.ts";
 
 /** A JSON value, as the REPL receives it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -9,8 +10,10 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /**
  * What the REPL holds as `context`: a string, a list of strings, an object (a Python `dict`), or a list
  * of objects. Objects hold JSON values; a directory loaded by the CLI becomes an object of path to text.
+ * A file or folder too large to load (`LazyContext`) stays on the host and the REPL reads it in pieces.
  */
 export type RlmContext =
+  | LazyContext
   | string
   | readonly string[]
   | { readonly [key: string]: JsonValue }
@@ -20,7 +23,7 @@ const EXPECTED = "a string, an array of strings, a plain object, or an array of 
 
 /** Returns `value` as an `RlmContext`, or throws `InvalidOptionError` naming what was wrong. */
 export function validateContext(value: unknown, option = "context"): RlmContext {
-  if (typeof value === "string") return value;
+  if (typeof value === "string" || isLazyContext(value)) return value;
   if (Array.isArray(value)) {
     if (value.every((item) => typeof item === "string")) return value as string[];
     if (value.every(isPlainObject)) return value as RlmContext;

@@ -6,6 +6,7 @@
 import { formatCount } from "../format-count.ts";
 import type { JsonValue, RlmContext } from "./context.ts";
 import type { FileNote } from "./documents.ts";
+import { isLazyContext, MAX_READ_BYTES, type LazyContext } from "./lazy-context.ts";
 
 export type { FileNote } from "./documents.ts";
 
@@ -31,12 +32,19 @@ const LINE_SAMPLE_CHARS = 16_384;
 
 /**
  * What the model is told about a context. `name` is the variable it is in: `context`, or a session's
- * `context_1`, `context_2`, ...
+ * `context_1`, `context_2`, ... `language` is the REPL's, for a lazy context's handle (its methods).
  */
-export function describeContext(context: RlmContext, notes: ContextNotes = {}, name = "context"): string {
+export function describeContext(
+  context: RlmContext,
+  notes: ContextNotes = {},
+  name = "context",
+  language: "python" | "javascript" = "python",
+): string {
   const variable = `\`${name}\``;
   const lines: string[] = [];
-  if (typeof context === "string") {
+  if (isLazyContext(context)) {
+    lines.push(...describeLazy(context, name, language));
+  } else if (typeof context === "string") {
     lines.push(
       `${variable} is a str of ${formatCount(context.length)} characters (${lineCount(context)} lines).`,
     );
@@ -89,6 +97,58 @@ export function describeContext(context: RlmContext, notes: ContextNotes = {}, n
   return lines.join("\n");
 }
 
+/** A lazy context: its size and files, and what its handle supports in the REPL's language. */
+function describeLazy(context: LazyContext, name: string, language: "python" | "javascript"): string[] {
+  const v = name;
+  const size = `${formatCount(context.totalBytes)} bytes (${formatBytes(context.totalBytes)})`;
+  const max = formatCount(MAX_READ_BYTES);
+  const lines: string[] = [];
+  const py = language === "python";
+  if (context.shape === "file") {
+    lines.push(
+      `\`${v}\` is a lazy, read-only handle to one file of ${size}, too large to load whole: it stays on the host and is read in pieces.`,
+    );
+  } else {
+    lines.push(
+      `\`${v}\` is a lazy, read-only handle to a folder of ${formatCount(context.files.length)} files, ${size} in total, too large to load whole: the files stay on the host and are read in pieces.`,
+      `Files${context.files.length > KEY_LISTING ? ` (first ${KEY_LISTING}; ${py ? `print(list(${v}))` : `print(Object.keys(${v}))`} for all)` : ""}:`,
+      ...context.files
+        .slice(0, KEY_LISTING)
+        .map((file) => `  ${file.key} (${formatCount(file.bytes)} bytes)`),
+    );
+  }
+  const f = context.shape === "file" ? v : py ? `${v}[path]` : `${v}[path]`;
+  lines.push(
+    `Offsets and lengths count UTF-8 bytes, not characters. What the handle supports (every read returns at most ${max} bytes; a larger one raises an error):`,
+  );
+  if (context.shape === "folder")
+    lines.push(
+      py
+        ? `  ${v} is a read-only Mapping: len(${v}) (files), ${v}.keys(), ${v}.items(), "path" in ${v}; ${v}[path] is a handle to that file.`
+        : `  ${v} is a read-only object: Object.keys(${v}), Object.entries(${v}), ${v}[path] is a handle to that file; ${v}.totalBytes.`,
+      py
+        ? `  ${v}.grep(pattern, limit=100, ignore_case=False, fixed=False) searches every file on the host: a list of GrepMatch(path, line, text) (line from 1), with .count of all matching lines.`
+        : `  ${v}.grep(pattern, { limit: 100, ignoreCase: false, fixed: false }) searches every file on the host: an array of { path, line, text } (line from 1), with .count of all matching lines.`,
+    );
+  lines.push(
+    ...(py
+      ? [
+          `  len(${f}) (bytes); ${f}[a:b] (a str; decode cuts at the edges as U+FFFD); "needle" in ${f} and ${f}.find(s, start) (searched on the host).`,
+          `  for line in ${f}.lines(): ... streams its lines (without line breaks); ${f}.lines(start, end) takes 0-based line numbers; ${f}.line_count().`,
+          `  ${f}.grep(pattern, limit=100, ignore_case=False, fixed=False): matching lines, searched on the host (pattern: a regular expression in JavaScript syntax; most of Python's re works, (?P<name>...) too).`,
+          `  It is not a str: ${f}.splitlines(), .split(), re.findall(..., ${f}) and the like raise an error; call them on a slice (${f}[a:b].splitlines()) or on each line.`,
+        ]
+      : [
+          `  ${f}.length (bytes); ${f}.slice(a, b) (a string); ${f}.includes(s) and ${f}.indexOf(s, from) (searched on the host).`,
+          `  for (const line of ${f}.lines()) streams its lines (without line breaks); ${f}.lines(start, end) takes 0-based line numbers; ${f}.lineCount().`,
+          `  ${f}.grep(pattern, { limit: 100, ignoreCase: false, fixed: false }): matching lines, searched on the host.`,
+          `  It is not a string: ${f}.split(), .match() and the like throw; call them on a slice (${f}.slice(a, b).split("\\n")) or on each line.`,
+        ]),
+    `Prefer grep() to find what matters, then read around it; reading all of it line by line is slow.`,
+  );
+  return lines;
+}
+
 /**
  * For a single file: what it is and how it is laid out. For a dict of files: one line on the documents
  * converted to text, by kind, with each kind's layout said once.
@@ -122,7 +182,12 @@ function fileSummary(file: FileNote): string {
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${formatCount(bytes)} bytes`;
-  const [unit, size] = bytes < 1024 ** 2 ? ["KB", bytes / 1024] : ["MB", bytes / 1024 ** 2];
+  const [unit, size] =
+    bytes < 1024 ** 2
+      ? ["KB", bytes / 1024]
+      : bytes < 1024 ** 3
+        ? ["MB", bytes / 1024 ** 2]
+        : ["GB", bytes / 1024 ** 3];
   return `${formatCount(Number(size.toFixed(1)))} ${unit}`;
 }
 

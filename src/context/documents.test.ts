@@ -191,7 +191,7 @@ describe("documents as contexts", () => {
   test("a directory of only unreadable documents says what was skipped", async () => {
     await assert.rejects(
       loadContext(["broken.pdf", "broken.pdf"], { cwd: dir }),
-      /No text files found in broken\.pdf, broken\.pdf \(2 skipped: broken\.pdf \(PDF, unreadable/,
+      /No text files found in broken\.pdf, broken\.pdf \(1 skipped: broken\.pdf \(PDF, unreadable/,
     );
   });
 });

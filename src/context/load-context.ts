@@ -3,7 +3,7 @@
  * directory or a glob (an object of path to text, `.gitignore` respected, documents converted to text,
  * binary and unreadable files skipped and reported), or `-` for standard input. See docs/contexts.md.
  */
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
+import { lstat, open, readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
@@ -21,6 +21,7 @@ import {
   type DocumentNotes,
   type FileNote,
 } from "./documents.ts";
+import { DEFAULT_LAZY_ABOVE_BYTES, LazyContext, type LazyFile } from "./lazy-context.ts";
 
 /**
  * How to read a single file or stdin. `auto`: by the file's extension (PDF, DOCX, HTML, notebooks to
@@ -58,6 +59,14 @@ export interface LoadContextOptions {
    * the first spec.
    */
   confine?: PathConfinement;
+  /**
+   * A single file, or the files of directories and globs together, larger than this are not loaded:
+   * the context is a `LazyContext` the REPL reads in pieces (text files only; documents and binary
+   * files in such a folder are skipped and listed). `Infinity` always loads.
+   * @default 1 GiB (2^30)
+   * @unit bytes
+   */
+  lazyAboveBytes?: number;
 }
 
 export interface LoadedContext {
@@ -66,7 +75,7 @@ export interface LoadedContext {
   notes: ContextNotes & DocumentNotes;
   /** Files read (1 for a single file or stdin). */
   files: number;
-  /** Characters loaded. */
+  /** Characters loaded (bytes, for a lazy context). */
   chars: number;
   /** Files left out, with the reason. */
   skipped: string[];
@@ -117,6 +126,8 @@ export async function loadContext(
         `${shown[0]} is a link that leads outside the allowed folders: ${options.confine.roots.join(", ")}.`,
         path,
       );
+    const lazy = await lazySingleFile(path, single.size, shown[0] ?? path, options);
+    if (lazy) return lazy;
     const bytes = await readOrFail(path);
     const kind = (options.format ?? "auto") === "auto" ? documentKind(path, bytes) : undefined;
     if (kind) return fromDocument(kind, bytes, shown[0] ?? path, path);
@@ -127,7 +138,7 @@ export async function loadContext(
       );
     return fromText(bytes.toString("utf8"), shown[0] ?? path, `the text of ${shown[0] ?? ""}`, options);
   }
-  const found: Found = { files: new Map(), notes: {}, skipped: [] };
+  const found: Found = { files: new Map(), notes: {}, skipped: [], paths: new Map() };
   const { files, skipped } = found;
   const sources: string[] = [];
   for (const [i, spec] of specs.entries()) {
@@ -136,6 +147,9 @@ export async function loadContext(
     await collect(spec, cwd, options, found);
     sources.push(shown[i] ?? spec);
   }
+  const lazy = await lazyFolder(found, sources, options);
+  if (lazy) return lazy;
+  for (const [key, path] of found.paths) await addFile(path, key, options, found);
   if (files.size === 0) {
     throw new ContextLoadError(
       `No text files found in ${sources.join(", ")}${skipped.length ? ` (${skipped.length} skipped: ${skipped.slice(0, 3).join("; ")})` : ""}. ` +
@@ -260,8 +274,10 @@ function parseJsonLines(text: string, source: string): RlmContext {
   return items as RlmContext;
 }
 
-/** What a directory walk gathers: each file's text and note by key, and what it left out. */
+/** What a directory walk gathers: the files by key, then each one's text and note, and what was left out. */
 interface Found {
+  /** Every file the walk found, by key, in the order found. */
+  paths: Map<string, string>;
   files: Map<string, string>;
   notes: { [key: string]: FileNote };
   skipped: string[];
@@ -273,7 +289,7 @@ async function collect(spec: string, cwd: string, options: LoadContextOptions, f
   const info = await statOrUndefined(base);
   if (!info) throw new ContextLoadError(`${spec} does not exist (looked in ${cwd}).`, base);
   if (info.isFile()) {
-    await addFile(base, cwd, options, found);
+    found.paths.set(keyOf(base, cwd), base);
     return;
   }
   const matchesGlob = isGlob
@@ -301,15 +317,18 @@ async function collect(spec: string, cwd: string, options: LoadContextOptions, f
       if (matchesGlob && !matchesGlob(toPosix(relative(cwd, path)))) continue;
       if (include && !include(fromBase)) continue;
       if (exclude && (exclude(fromBase) || exclude(toPosix(relative(cwd, path))))) continue;
-      await addFile(path, cwd, options, found);
+      found.paths.set(keyOf(path, cwd), path);
     }
   };
   await walk(base);
 }
 
-async function addFile(path: string, cwd: string, options: LoadContextOptions, found: Found): Promise<void> {
+function keyOf(path: string, cwd: string): string {
+  return toPosix(relative(cwd, path)) || path;
+}
+
+async function addFile(path: string, key: string, options: LoadContextOptions, found: Found): Promise<void> {
   const { files, skipped } = found;
-  const key = toPosix(relative(cwd, path)) || path;
   if (options.confine && !(await options.confine.allows(path))) {
     skipped.push(`${key} (outside the allowed folders)`);
     return;
@@ -335,6 +354,102 @@ async function addFile(path: string, cwd: string, options: LoadContextOptions, f
     return;
   }
   files.set(key, bytes.toString("utf8"));
+}
+
+/**
+ * A single file over `lazyAboveBytes` as a `LazyContext`, or `undefined` to load it. Documents that are
+ * converted (PDF, DOCX, HTML, notebooks) load as usual; a CSV or JSONL file is served as its text.
+ */
+async function lazySingleFile(
+  path: string,
+  size: number,
+  name: string,
+  options: LoadContextOptions,
+): Promise<LoadedContext | undefined> {
+  if (size <= (options.lazyAboveBytes ?? DEFAULT_LAZY_ABOVE_BYTES)) return undefined;
+  const head = await readHead(path);
+  const format = options.format ?? "auto";
+  const kind = format === "auto" ? documentKind(path, head) : undefined;
+  if (kind && CONVERTED_IN_DIRECTORIES.has(kind)) return undefined;
+  if (format === "json")
+    throw new ContextLoadError(
+      `${name} holds ${formatCount(size)} bytes, too many to parse as JSON; pass --context-format text to read it lazily as text.`,
+      path,
+    );
+  if (isBinary(head))
+    throw new ContextLoadError(
+      `${name} is a binary file; pass a text file, a document (${SUPPORTED}), a directory or a glob.`,
+      path,
+    );
+  const context = new LazyContext("file", [{ key: name, path, bytes: size }]);
+  const source = `the text of ${name}, served lazily (${formatCount(size)} bytes: too large to load)`;
+  return { context, notes: { source }, files: 1, chars: size, skipped: [] };
+}
+
+/**
+ * The walk's files as a `LazyContext` when together they hold more than `lazyAboveBytes`, or
+ * `undefined` to load them. Only text files are served: documents and binary files are skipped.
+ */
+async function lazyFolder(
+  found: Found,
+  sources: readonly string[],
+  options: LoadContextOptions,
+): Promise<LoadedContext | undefined> {
+  const sized: { key: string; path: string; bytes: number }[] = [];
+  let total = 0;
+  for (const [key, path] of found.paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) continue;
+    sized.push({ key, path, bytes: info.size });
+    total += info.size;
+  }
+  if (total <= (options.lazyAboveBytes ?? DEFAULT_LAZY_ABOVE_BYTES)) return undefined;
+  const { skipped } = found;
+  const files: LazyFile[] = [];
+  for (const file of sized) {
+    if (options.confine && !(await options.confine.allows(file.path))) {
+      skipped.push(`${file.key} (outside the allowed folders)`);
+      continue;
+    }
+    const head = await readHead(file.path).catch(() => undefined);
+    if (!head) {
+      skipped.push(`${file.key} (unreadable)`);
+      continue;
+    }
+    const kind = documentKind(file.path, head);
+    if (kind && CONVERTED_IN_DIRECTORIES.has(kind)) {
+      skipped.push(`${file.key} (${KIND_NAMES[kind]}: a folder served lazily holds text files only)`);
+      continue;
+    }
+    if (isBinary(head)) {
+      skipped.push(`${file.key} (binary)`);
+      continue;
+    }
+    files.push(file);
+  }
+  if (files.length === 0) return undefined;
+  const context = new LazyContext("folder", files);
+  return {
+    context,
+    notes: {
+      source: `${formatCount(files.length)} files from ${sources.join(", ")}, keyed by path, served lazily (${formatCount(context.totalBytes)} bytes: too large to load)`,
+      skipped,
+    },
+    files: files.length,
+    chars: context.totalBytes,
+    skipped,
+  };
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(BINARY_SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, BINARY_SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A NUL byte early in the file marks it binary, as git decides. */

@@ -1,18 +1,23 @@
 /**
  * How a context crosses into a guest: UTF-8, either the text itself or JSON. A guest on a thread takes
  * the bytes by transfer, not copy; a guest in a child process reads a file in its private folder,
- * written from the text in slices so the host never holds a second whole copy.
+ * written from the text in slices so the host never holds a second whole copy. A lazy context crosses
+ * as its manifest (`lazy`: each file's key and size), and the guest reads the files through host calls.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { ContextLoadError } from "../errors.ts";
 import type { RlmContext } from "../context/context.ts";
+import { isLazyContext } from "../context/lazy-context.ts";
 
 /** Characters written per slice of a context file (UTF-16 units: at most 3 bytes each in UTF-8). */
 export const FILE_SLICE_CHARS = 4 * 2 ** 20;
 
 export interface EncodedContext {
-  /** `text`: the text is the string itself; `json`: it is a JSON document. */
-  kind: "text" | "json";
+  /**
+   * `text`: the text is the string itself; `json`: it is a JSON document; `lazy`: it is the JSON
+   * manifest of a `LazyContext`, whose files stay on the host.
+   */
+  kind: "text" | "json" | "lazy";
   text: string;
   /** The text's UTF-8 bytes in a buffer of their own (transferable), made on first use and kept. */
   bytes(): Uint8Array;
@@ -20,6 +25,7 @@ export interface EncodedContext {
 
 export function encodeContext(context: RlmContext): EncodedContext {
   if (typeof context === "string") return encoded("text", context);
+  if (isLazyContext(context)) return encoded("lazy", JSON.stringify(context.manifest()));
   let json: string;
   try {
     json = JSON.stringify(context);

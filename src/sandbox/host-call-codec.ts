@@ -3,10 +3,14 @@
  * guest child process could send anything), so the trusted side checks every field of every call.
  */
 import { validateContext, type RlmContext } from "../context/context.ts";
-import type { HostCall } from "./sandbox.ts";
+import { decodeContextCall } from "./context-calls.ts";
+import type { ContextCall, HostCall } from "./sandbox.ts";
 
-/** Returns the call a guest's JSON request makes, or a message saying what is wrong with it. */
-export function decodeHostCall(json: string): HostCall | string {
+/**
+ * Returns the call a guest's JSON request makes, or a message saying what is wrong with it. Reads of a
+ * lazy context (`context_*`) are `ContextCall`s, which the sandbox serves itself.
+ */
+export function decodeHostCall(json: string): HostCall | ContextCall | string {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -16,6 +20,7 @@ export function decodeHostCall(json: string): HostCall | string {
   if (typeof raw !== "object" || raw === null) return "Malformed host call.";
   const { kind, prompt, prompts, model, context, contexts } = raw as Record<string, unknown>;
   if (kind === "budget") return { kind };
+  if (typeof kind === "string" && kind.startsWith("context_")) return decodeContextCall(raw);
   if (kind === "tool") {
     const { name, args } = raw as Record<string, unknown>;
     if (typeof name !== "string") return "A tool call must name its tool.";

@@ -25,11 +25,36 @@ export type HostCall =
   | { kind: "tool"; name: string; args: Record<string, unknown> };
 
 /**
+ * A read of a lazy context (`LazyContext`) loaded as the variable `name`: served by the sandbox from the
+ * files on the host, a bounded piece at a time. `path` names a folder's file (absent for a single
+ * file). Offsets are UTF-8 bytes; line numbers 0-based, ends exclusive.
+ */
+export type ContextCall =
+  | { kind: "context_read"; name: string; path: string | undefined; start: number; end: number }
+  /** Whole lines from byte `start`, about 1 MiB of them, and the offset after them. */
+  | { kind: "context_chunk"; name: string; path: string | undefined; start: number }
+  | { kind: "context_lines"; name: string; path: string | undefined; start: number; end: number }
+  | { kind: "context_line_count"; name: string; path: string | undefined }
+  /** The byte offset of `needle` at or after `start`, or -1 (in a folder without `path`: 0 if any file holds it). */
+  | { kind: "context_find"; name: string; path: string | undefined; needle: string; start: number }
+  | {
+      kind: "context_grep";
+      name: string;
+      path: string | undefined;
+      pattern: string;
+      fixed: boolean;
+      ignoreCase: boolean;
+      limit: number;
+    };
+
+/**
  * The host's answer: a value for the guest, or an error raised in guest code, as `SubcallError` unless
- * `errorType` names a tool's exception (`ToolArgumentError`: arguments the tool's schema refuses).
+ * `errorType` names a tool's exception (`ToolArgumentError`: arguments the tool's schema refuses) or
+ * `ContextError` (a read of a lazy context that cannot be served).
  */
 export type HostCallReply =
-  { ok: true; value: unknown } | { ok: false; error: string; errorType?: "ToolError" | "ToolArgumentError" };
+  | { ok: true; value: unknown }
+  | { ok: false; error: string; errorType?: "ToolError" | "ToolArgumentError" | "ContextError" };
 
 /**
  * A custom tool as the REPL defines it: a function `name` whose arguments go to the host as one object

@@ -12,6 +12,7 @@ import type { RlmContext } from "../../context/context.ts";
 import { messageOf, SandboxError } from "../../errors.ts";
 import { CellTimer } from "../cell-timer.ts";
 import { encodeContext } from "../encode-context.ts";
+import { isContextCall, serveContextCall } from "../context-calls.ts";
 import { decodeHostCall } from "../host-call-codec.ts";
 import {
   CONTEXT_NAME,
@@ -205,6 +206,8 @@ export class GuestSandbox implements Sandbox {
               if (typeof call === "string") return { ok: false, error: call };
               timer.pause();
               try {
+                // A lazy context's reads are served here, from the files this sandbox was loaded with.
+                if (isContextCall(call)) return await serveContextCall(call, this.#contexts, signal);
                 return await options.onHostCall(call, signal);
               } finally {
                 if (!reason) timer.resume();

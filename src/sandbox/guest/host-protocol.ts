@@ -34,7 +34,7 @@ export type ToHost =
       id: number;
       session: number;
       path: string;
-      kind: "text" | "json";
+      kind: "text" | "json" | "lazy";
       seed: number | null;
       /** `context`, or `context_1`, ... beside it (optional: `context`). */
       name?: string;

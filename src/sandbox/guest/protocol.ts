@@ -34,7 +34,7 @@ export type HostMessage =
       type: "load";
       id: number;
       session: number;
-      kind: "text" | "json";
+      kind: "text" | "json" | "lazy";
       source: ContextSource;
       /** Reseed the interpreter's random generators with this (null: leave them as they are). */
       seed: number | null;

@@ -80,7 +80,7 @@ export interface GuestCells {
    */
   load(
     source: ContextSource,
-    kind: "text" | "json",
+    kind: "text" | "json" | "lazy",
     session: number,
     seed: number | null,
     name: string,

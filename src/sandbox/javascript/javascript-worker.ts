@@ -40,6 +40,7 @@ const MB = 1024 * 1024;
 
 interface PreludeHandles {
   setContext: QuickJSHandle;
+  setLazyContext: QuickJSHandle;
   newQuestion: QuickJSHandle;
   defineTools: QuickJSHandle;
   seedRandom: QuickJSHandle;
@@ -83,8 +84,13 @@ async function main(): Promise<void> {
         vm.unwrapResult(vm.callFunction(prelude.seedRandom, prelude.self, seedValue)).dispose();
       }
       const text = new TextDecoder().decode(sourceBytes(source));
-      using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
       using nameValue = vm.newString(name);
+      if (kind === "lazy") {
+        using manifest = vm.newString(text);
+        vm.unwrapResult(vm.callFunction(prelude.setLazyContext, prelude.self, manifest, nameValue)).dispose();
+        return;
+      }
+      using value = kind === "text" ? vm.newString(text) : parseInGuest(vm, text);
       vm.unwrapResult(vm.callFunction(prelude.setContext, prelude.self, value, nameValue)).dispose();
     },
     newQuestion() {
@@ -169,6 +175,7 @@ function installPrelude(vm: QuickJSContext, host: HostCapabilities): PreludeHand
   return {
     self,
     setContext: vm.getProp(self, "setContext"),
+    setLazyContext: vm.getProp(self, "setLazyContext"),
     newQuestion: vm.getProp(self, "newQuestion"),
     defineTools: vm.getProp(self, "defineTools"),
     seedRandom: vm.getProp(self, "seedRandom"),

@@ -53,6 +53,177 @@
     return parsed.value;
   }
 
+  /** A read of a lazy context failed on the host (its message says why). */
+  class ContextError extends Error {}
+  ContextError.prototype.name = "ContextError";
+  ERRORS.set("ContextError", ContextError);
+  // Lines asked for per host call by `lines(start, end)`; the host returns fewer when they are long.
+  const LINES_PER_CALL = 10000;
+  const STRING_METHODS = Object.getOwnPropertyNames(String.prototype).filter(
+    (name) => !["constructor", "length", "slice", "includes", "indexOf", "toString"].includes(name),
+  );
+
+  function splitLines(text) {
+    const lines = text.split("\n");
+    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    return lines.map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
+  }
+
+  function grepWith(read, pattern, options) {
+    const { limit = 100, ignoreCase = false, fixed = false } = optionsOf(options);
+    const source = pattern instanceof RegExp ? pattern.source : pattern;
+    if (typeof source !== "string") throw new TypeError("grep() takes the pattern as a string or a RegExp");
+    const found = read("context_grep", {
+      pattern: source,
+      fixed: fixed === true,
+      ignoreCase: ignoreCase === true || (pattern instanceof RegExp && pattern.ignoreCase),
+      limit: Math.max(0, Math.floor(Number(limit) || 0)),
+    });
+    const matches = found.matches.map(([path, line, text]) => ({ path, line, text }));
+    Object.defineProperty(matches, "count", { value: found.count });
+    return matches;
+  }
+
+  /**
+   * A read-only, string-like handle to one file of a lazy context, read from the host in pieces.
+   * `length` counts UTF-8 bytes and `slice` takes byte offsets; a slice is a real string.
+   */
+  class LazyFile {
+    #name;
+    #size;
+    #limits;
+    constructor(name, path, size, limits) {
+      this.#name = name;
+      this.#size = size;
+      this.#limits = limits;
+      Object.defineProperty(this, "path", { value: path, enumerable: true });
+    }
+    #read(kind, payload) {
+      return call(kind, Object.assign({ name: this.#name, path: this.path }, payload));
+    }
+    get length() {
+      return this.#size;
+    }
+    toString() {
+      const what = this.path === null ? `\`${this.#name}\`` : JSON.stringify(this.path);
+      return `<lazy file ${what}: ${this.#size} bytes; slice(a, b) it (up to ${this.#limits.maxRead} bytes), iterate its lines(), grep() it>`;
+    }
+    toJSON() {
+      return this.toString();
+    }
+    /** Bytes `start` to `end` as a string; negative offsets count from the end, as String's slice. */
+    slice(start = 0, end = this.#size) {
+      const at = (offset) => {
+        const n = Math.trunc(Number(offset) || 0);
+        return n < 0 ? Math.max(0, this.#size + n) : Math.min(n, this.#size);
+      };
+      const from = at(start);
+      const to = at(end);
+      if (to <= from) return "";
+      if (to - from > this.#limits.maxRead)
+        throw new RangeError(
+          `One slice of a lazy context reads at most ${this.#limits.maxRead} bytes (asked for ${to - from}); read smaller slices, or iterate over lines().`,
+        );
+      return this.#read("context_read", { start: from, end: to });
+    }
+    /** Whether the file holds `needle`, searched on the host. */
+    includes(needle) {
+      return this.indexOf(needle) !== -1;
+    }
+    /** The byte offset of the first `needle` at or after byte `from`, or -1 (searched on the host). */
+    indexOf(needle, from = 0) {
+      return this.#read("context_find", {
+        needle: String(needle),
+        start: Math.max(0, Math.trunc(from) || 0),
+      });
+    }
+    /** Its lines without their breaks; `start`/`end` (0-based line numbers) for some only. */
+    *lines(start, end) {
+      if (start === undefined && end === undefined) {
+        let offset = 0;
+        while (offset < this.#size) {
+          const piece = this.#read("context_chunk", { start: offset });
+          if (piece.end <= offset) return;
+          offset = piece.end;
+          yield* splitLines(piece.text);
+        }
+        return;
+      }
+      let first = start ?? 0;
+      if (first < 0 || (end !== undefined && end < 0)) {
+        const count = this.lineCount();
+        if (first < 0) first += count;
+        if (end !== undefined && end < 0) end += count;
+      }
+      while (end === undefined || first < end) {
+        const want = end === undefined ? LINES_PER_CALL : Math.min(LINES_PER_CALL, end - first);
+        const got = this.#read("context_lines", { start: first, end: first + want });
+        if (got.length === 0) return;
+        yield* got;
+        first += got.length;
+      }
+    }
+    [Symbol.iterator]() {
+      return this.lines();
+    }
+    /** Its lines, counted on the host (the first call reads the whole file once). */
+    lineCount() {
+      return this.#read("context_line_count", {});
+    }
+    /**
+     * Lines matching `pattern` (a regular expression, or a plain string with `{ fixed: true }`),
+     * searched on the host: the first `limit` (100) as `{ path, line, text }`, with `.count` of all.
+     */
+    grep(pattern, options) {
+      return grepWith((kind, payload) => this.#read(kind, payload), pattern, options);
+    }
+  }
+  for (const method of STRING_METHODS) {
+    Object.defineProperty(LazyFile.prototype, method, {
+      value() {
+        throw new TypeError(
+          `This is a lazy handle to ${this.length} bytes, not a string: .${method}() would read it all. ` +
+            `Slice it first (handle.slice(a, b).${method}(...)), iterate its lines (for (const line of handle.lines())), or search it with .grep(pattern).`,
+        );
+      },
+    });
+  }
+
+  /**
+   * A read-only object of path to `LazyFile`, for a folder too large to load: `Object.keys`,
+   * `Object.entries` and `context[path]` as for an object of texts; `grep()` searches every file.
+   */
+  class LazyFolder {
+    constructor(name, files, limits) {
+      let total = 0;
+      for (const [key, size] of files) {
+        Object.defineProperty(this, key, { value: new LazyFile(name, key, size, limits), enumerable: true });
+        total += size;
+      }
+      Object.defineProperty(this, "totalBytes", { value: total });
+      Object.defineProperty(this, "_read", {
+        value: (kind, payload) => call(kind, Object.assign({ name, path: null }, payload)),
+      });
+      Object.freeze(this);
+    }
+    toString() {
+      return `<lazy folder: ${Object.keys(this).length} files, ${this.totalBytes} bytes; context[path] is a file handle, grep() searches them all>`;
+    }
+    toJSON() {
+      return this.toString();
+    }
+    /** Lines matching `pattern` in every file, searched on the host; see `LazyFile.grep`. */
+    grep(pattern, options) {
+      return grepWith(this._read, pattern, options);
+    }
+  }
+
+  function lazyHandle(manifest, name) {
+    const limits = { maxRead: manifest.maxRead, maxLines: manifest.maxLines };
+    if (manifest.shape === "file") return new LazyFile(name, null, manifest.files[0][1], limits);
+    return new LazyFolder(name, manifest.files, limits);
+  }
+
   const isPlainObject = (value) =>
     typeof value === "object" &&
     value !== null &&
@@ -222,6 +393,7 @@
 
   function stringify(value) {
     if (typeof value === "string") return value;
+    if (value instanceof LazyFile || value instanceof LazyFolder) return value.toString();
     if (value === undefined) return "undefined";
     if (typeof value === "function") return `[Function ${value.name || "anonymous"}]`;
     try {
@@ -342,6 +514,12 @@
     seedRandom,
     /** `context`, or another reserved name a session adds beside it (`context_1`, ...). */
     setContext(value, name = "context") {
+      originals[name] = value;
+      globalThis[name] = value;
+    },
+    /** A lazy context (`json`: its manifest): a handle that reads the files on the host in pieces. */
+    setLazyContext(json, name = "context") {
+      const value = lazyHandle(JSON.parse(json), name);
       originals[name] = value;
       globalThis[name] = value;
     },

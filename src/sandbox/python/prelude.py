@@ -12,6 +12,7 @@ host calls; otherwise one cell runs at a time.
 """
 
 import builtins
+import collections.abc as _abc
 import json
 import random
 import linecache
@@ -446,6 +447,222 @@ def define_tools(tools, sid=0):
         session.originals[name] = session.ns[name] = _tool_function(session, spec)
 
 
+class ContextError(OSError):
+    """A read of a lazy context failed on the host (its message says why)."""
+
+
+ContextError.__module__ = "builtins"
+_ERRORS["ContextError"] = ContextError
+_STR_METHODS = frozenset(n for n in dir(str) if not n.startswith("_"))
+# Lines asked for per host call by `lines(start, end)`; the host returns fewer when they are long.
+_LINES_PER_CALL = 10_000
+
+
+class GrepMatch(tuple):
+    """One matching line: `(path, line, text)`, also as attributes; `line` counts from 1."""
+
+    __slots__ = ()
+
+    def __new__(cls, path, line, text):
+        return tuple.__new__(cls, (path, line, text))
+
+    path = property(lambda self: self[0])
+    line = property(lambda self: self[1])
+    text = property(lambda self: self[2])
+
+    def __repr__(self):
+        return f"GrepMatch(path={self[0]!r}, line={self[1]}, text={self[2]!r})"
+
+
+class GrepResult(list):
+    """The first `limit` matching lines (`GrepMatch`), with `count`: how many lines matched in all."""
+
+    count = 0
+
+
+def _split_lines(text):
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+class LazyFile:
+    """A read-only, str-like handle to one file of a lazy context, read from the host in pieces.
+
+    `len()` counts UTF-8 bytes and slices take byte offsets (a cut character reads as U+FFFD); a slice
+    is a real `str`. Reads are bounded: one slice returns at most `max_read` bytes.
+    """
+
+    __slots__ = ("_session", "_name", "_path", "_size", "_limits", "path")
+
+    def __init__(self, session, name, path, size, limits):
+        self._session = session
+        self._name = name
+        self._path = path
+        self._size = size
+        self._limits = limits
+        self.path = path
+
+    def _read(self, kind, **payload):
+        return _call(self._session, kind, name=self._name, path=self._path, **payload)
+
+    def __len__(self):
+        return self._size
+
+    def __repr__(self):
+        what = f"{self._path!r}" if self._path is not None else f"`{self._name}`"
+        return (
+            f"<lazy file {what}: {self._size:,} bytes; slice it ([a:b], up to {self._limits['maxRead']:,}"
+            " bytes), iterate its lines(), grep() it>"
+        )
+
+    __str__ = __repr__
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._size)
+            if step != 1:
+                raise ValueError("A lazy context is sliced with step 1 only: context[a:b].")
+            if stop <= start:
+                return ""
+            if stop - start > self._limits["maxRead"]:
+                raise ValueError(
+                    f"One slice of a lazy context reads at most {self._limits['maxRead']:,} bytes"
+                    f" (asked for {stop - start:,}); read smaller slices, or iterate over lines()."
+                )
+            return self._read("context_read", start=start, end=stop)
+        if isinstance(key, int):
+            at = key + self._size if key < 0 else key
+            if not 0 <= at < self._size:
+                raise IndexError("lazy context index out of range")
+            return self._read("context_read", start=at, end=at + 1)
+        raise TypeError(f"lazy context indices must be integers or slices, not {type(key).__name__}")
+
+    def __contains__(self, needle):
+        if not isinstance(needle, str):
+            raise TypeError(f"'in <lazy file>' requires a str, not {type(needle).__name__}")
+        return self._read("context_find", needle=needle, start=0) != -1
+
+    def find(self, sub, start=0):
+        """The byte offset of the first `sub` at or after byte `start`, or -1 (searched on the host)."""
+        return self._read("context_find", needle=str(sub), start=max(0, int(start)))
+
+    def __iter__(self):
+        return self.lines()
+
+    def lines(self, start=None, end=None):
+        """Its lines without their line breaks; `start`/`end` (0-based line numbers) for some only."""
+        if start is None and end is None:
+            return self._stream()
+        return self._numbered(start or 0, end)
+
+    def _stream(self):
+        offset = 0
+        while offset < self._size:
+            piece = self._read("context_chunk", start=offset)
+            if piece["end"] <= offset:
+                return
+            offset = piece["end"]
+            yield from _split_lines(piece["text"])
+
+    def _numbered(self, start, end):
+        if start < 0 or (end is not None and end < 0):
+            count = self.line_count()
+            start = start + count if start < 0 else start
+            end = end + count if end is not None and end < 0 else end
+        while end is None or start < end:
+            want = _LINES_PER_CALL if end is None else min(_LINES_PER_CALL, end - start)
+            got = self._read("context_lines", start=start, end=start + want)
+            if not got:
+                return
+            yield from got
+            start += len(got)
+
+    def line_count(self):
+        """Its lines, counted on the host (the first call reads the whole file once)."""
+        return self._read("context_line_count")
+
+    def grep(self, pattern, limit=100, ignore_case=False, fixed=False):
+        """Lines matching `pattern` (a regular expression; `fixed=True`: a plain string), searched on the
+        host: a list of the first `limit` `GrepMatch(path, line, text)`, with `.count` of all matches."""
+        return _grep(self, self._path, pattern, limit, ignore_case, fixed)
+
+    def __getattr__(self, attr):
+        if attr in _STR_METHODS:
+            raise TypeError(
+                f"`{self._name}` is a lazy handle to {self._size:,} bytes, not a str: .{attr}() would read it"
+                f" all. Slice it first ({self._name}[a:b].{attr}(...)), iterate its lines"
+                " (for line in handle.lines(): ...), or search it with .grep(pattern)."
+            )
+        raise AttributeError(f"'LazyFile' object has no attribute '{attr}'")
+
+
+def _grep(handle, path, pattern, limit, ignore_case, fixed):
+    found = handle._read(
+        "context_grep",
+        pattern=_pattern_text(pattern),
+        fixed=bool(fixed),
+        ignoreCase=bool(ignore_case),
+        limit=max(0, int(limit)),
+    )
+    result = GrepResult(GrepMatch(*m) for m in found["matches"])
+    result.count = found["count"]
+    return result
+
+
+class LazyFolder(_abc.Mapping):
+    """A read-only mapping of path to `LazyFile`, for a folder too large to load: `len()` is the number
+    of files, `in` tests a path, keys/items/values as a dict's; `grep()` searches every file on the host."""
+
+    def __init__(self, session, name, files, limits):
+        self._session = session
+        self._name = name
+        self._limits = limits
+        self._files = {key: LazyFile(session, name, key, size, limits) for key, size in files}
+        self.total_bytes = sum(size for _, size in files)
+
+    def _read(self, kind, **payload):
+        return _call(self._session, kind, name=self._name, path=None, **payload)
+
+    def __getitem__(self, key):
+        return self._files[key]
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self):
+        return len(self._files)
+
+    def __repr__(self):
+        return (
+            f"<lazy folder `{self._name}`: {len(self._files):,} files, {self.total_bytes:,} bytes;"
+            f" {self._name}[path] is a file handle, grep() searches them all>"
+        )
+
+    __str__ = __repr__
+
+    def grep(self, pattern, limit=100, ignore_case=False, fixed=False):
+        """Lines matching `pattern` in every file, searched on the host: a list of the first `limit`
+        `GrepMatch(path, line, text)` in path order, with `.count` of all matching lines."""
+        return _grep(self, None, pattern, limit, ignore_case, fixed)
+
+
+def _pattern_text(pattern):
+    pattern = getattr(pattern, "pattern", pattern)  # a compiled re.Pattern
+    if not isinstance(pattern, str):
+        raise TypeError("grep() takes the pattern as a str")
+    return pattern
+
+
+def _lazy_handle(session, name, manifest):
+    limits = {"maxRead": manifest["maxRead"], "maxLines": manifest["maxLines"]}
+    if manifest["shape"] == "file":
+        [(_, size)] = manifest["files"]
+        return LazyFile(session, name, None, size, limits)
+    return LazyFolder(session, name, manifest["files"], limits)
+
+
 def new_buffer(size):
     """A zeroed buffer the host fills with the context's UTF-8 bytes."""
     return bytearray(size)
@@ -461,7 +678,10 @@ def load_context(data, kind, sid=0, seed=None, name="context"):
         seed_random(seed)
     session = _session_for(sid)
     text = data.decode("utf-8")
-    value = text if kind == "text" else json.loads(text)
+    if kind == "lazy":
+        value = _lazy_handle(session, name, json.loads(text))
+    else:
+        value = text if kind == "text" else json.loads(text)
     session.originals[name] = value
     session.ns[name] = value
 
