@@ -129,6 +129,26 @@ async function newQueue(options: { attempts?: number; backoffMs?: number } = {})
 }
 
 /** Collects `ids`, counting how often each is reported. */
+/** Collects every job of `ids` (enqueued over `contexts`) and asserts each was reported once and answered right. */
+async function collectAnswered(
+  queue: RlmQueue,
+  ids: readonly string[],
+  contexts: readonly string[],
+): Promise<JobStatus<RlmJobResult>[]> {
+  const { seen, statuses } = await collectAll(queue, ids);
+  assert.equal(statuses.length, ids.length);
+  assert.ok(
+    [...seen.values()].every((n) => n === 1),
+    "each job reported once",
+  );
+  const byId = new Map(ids.map((id, i) => [id, contexts[i] as string]));
+  for (const status of statuses) {
+    assert.equal(status.state, "completed", status.error);
+    assert.equal(status.result?.answer, expected(byId.get(status.id) ?? ""));
+  }
+  return statuses;
+}
+
 async function collectAll(queue: RlmQueue, ids: readonly string[]) {
   const seen = new Map<string, number>();
   const statuses: JobStatus<RlmJobResult>[] = [];
@@ -164,16 +184,8 @@ describe("the job queue on Redis", { skip }, () => {
       contexts.map((context) => queue.enqueue({ prompt: "Measure it.", context })),
     );
     assert.equal(new Set(ids).size, 200);
-    const { seen, statuses } = await collectAll(queue, ids);
-    assert.equal(statuses.length, 200);
-    assert.ok(
-      [...seen.values()].every((n) => n === 1),
-      "each job reported once",
-    );
-    const byId = new Map(ids.map((id, i) => [id, contexts[i] as string]));
+    const statuses = await collectAnswered(queue, ids, contexts);
     for (const status of statuses) {
-      assert.equal(status.state, "completed", status.error);
-      assert.equal(status.result?.answer, expected(byId.get(status.id) ?? ""));
       assert.equal(status.result?.stopReason, "answered");
       assert.deepEqual(status.failedAttempts, []);
     }
@@ -204,17 +216,7 @@ describe("the job queue on Redis", { skip }, () => {
     const victim = [first, second].find((w) => w.name === running?.running?.worker) as WorkerProcess;
     victim.child.kill("SIGKILL");
     assert.equal(await victim.exited, null);
-    const { seen, statuses } = await collectAll(queue, ids);
-    assert.equal(statuses.length, 30);
-    assert.ok(
-      [...seen.values()].every((n) => n === 1),
-      "each job reported once",
-    );
-    const byId = new Map(ids.map((id, i) => [id, contexts[i] as string]));
-    for (const status of statuses) {
-      assert.equal(status.state, "completed", status.error);
-      assert.equal(status.result?.answer, expected(byId.get(status.id) ?? ""));
-    }
+    const statuses = await collectAnswered(queue, ids, contexts);
     const slowStatus = statuses.find((s) => s.id === slow) as JobStatus<RlmJobResult>;
     const survivor = victim === first ? second : first;
     assert.equal(slowStatus.result?.worker, survivor.name);
