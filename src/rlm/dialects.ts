@@ -38,6 +38,8 @@ export interface Dialect {
   toolSignature(name: string, params: readonly ToolParameter[] | undefined): string;
   /** The bullet that introduces the custom tools: how to call them, what they return and raise. */
   toolsIntro: string;
+  /** The bullets of the built-in `grep` and `search`, with an example and how to cite their results. */
+  retrieval: string;
   /** The call that lists the variables code has defined. */
   showVars: string;
 }
@@ -79,6 +81,12 @@ export const PYTHON: Dialect = {
     "- The Python standard library (re, json, collections, ...). There is no network, no file access and no pip.\n" +
     "Only printed output comes back: a bare expression on the last line shows nothing, so print what you need.",
   toolSignature: pythonSignature,
+  retrieval: [
+    '- `grep(pattern: str, flags: str | int | None = None, max_matches: int = 100, context_lines: int = 0, path: str | None = None)` finds the lines of `context` that a regular expression (Python `re` syntax) matches, run on the host, far faster than a loop in the REPL over a large context. `flags`: "i", "s" or re.I | re.S. `path`: only that key, folder ("logs/") or glob ("**/*.py") of a dict context. It returns a dict: `matches`, a list of `{"path", "line", "text", "cite"}` (`"index"` instead of `"path"` for a list context, `"page"` for a PDF, `"before"`/`"after"` lists of lines with context_lines), `total` (every matching line) and, when more matched than it shows, `truncated` and a `note`.',
+    '- `search(query: str, k: int = 5, path: str | None = None)` ranks chunks of `context` (about 40 lines each) by BM25 for the words of `query` and returns the best `k`: a list of `{"path", "line_start", "line_end", "score", "text", "cite"}`. Use it to find where a topic is discussed when you do not know the exact words; use `grep` for exact strings and counts.',
+    '  Example: `found = grep(r"timeout|refused", flags="i", path="logs/")` then `print(found["total"], found["matches"][:5])`; `for hit in search("refund policy for damaged items", k=3): print(hit["cite"], hit["text"][:300])`.',
+    "- Every result's `cite` names where it is (`src/auth.py:42`, `page 3`). When your answer rests on a result, write its cite in square brackets in the answer, e.g. \"Tokens expire after one hour [src/auth.py:42].\": those become the answer's sources.",
+  ].join("\n"),
   toolsIntro:
     "- Tools of this application: functions that run on the host. Call them like any function, with keyword arguments, positional ones in the order shown, or one dict of arguments (`None` for an optional one leaves it out). Each returns plain data (dict, list, str, int, float, bool or None). Arguments the tool does not accept raise `ToolArgumentError` saying what is wrong; a tool that fails raises `ToolError` with its message.",
 };
@@ -116,6 +124,12 @@ export const JAVASCRIPT: Dialect = {
     "- Modern JavaScript built-ins (String, RegExp, JSON, Map, Array methods, ...). There is no `require`, no `import`, no network and no file access.\n" +
     "Print with `print(...)` or `console.log(...)`: only printed output comes back. Top-level `let` and `const` behave like `var`, so a later block may define the same name again.",
   toolSignature: javascriptSignature,
+  retrieval: [
+    '- `grep(pattern, flags?, max_matches?, context_lines?, path?)` (or `grep({ pattern, flags, max_matches, context_lines, path })`) finds the lines of `context` that a regular expression matches, run on the host, far faster than a loop in the REPL over a large context, synchronously. `pattern` is a string (RegExp syntax; for a literal, `/re/.source`); `flags`: "i", "s"; `max_matches` defaults to 100, `context_lines` to 0; `path`: only that key, folder ("logs/") or glob ("**/*.js") of an object context. It returns `{ matches, total, truncated, note }`: `matches` an array of `{ path, line, text, cite }` (`index` instead of `path` for an array context, `page` for a PDF, `before`/`after` arrays of lines with context_lines), `total` every matching line, and `truncated` with a `note` when more matched than it shows.',
+    "- `search(query, k?, path?)` ranks chunks of `context` (about 40 lines each) by BM25 for the words of `query` and returns the best `k` (default 5): an array of `{ path, line_start, line_end, score, text, cite }`. Use it to find where a topic is discussed when you do not know the exact words; use `grep` for exact strings and counts.",
+    '  Example: `const found = grep("timeout|refused", "i")` then `print(found.total, found.matches.slice(0, 5))`; `for (const hit of search("refund policy for damaged items", 3)) print(hit.cite, hit.text.slice(0, 300))`.',
+    "- Every result's `cite` names where it is (`src/auth.js:42`, `page 3`). When your answer rests on a result, write its cite in square brackets in the answer, e.g. \"Tokens expire after one hour [src/auth.js:42].\": those become the answer's sources.",
+  ].join("\n"),
   toolsIntro:
     "- Tools of this application: functions that run on the host and return synchronously, like `llm_query` (no await). Pass one object of arguments, or the arguments in the order shown (`null` for an optional one leaves it out). Each returns plain data (objects, arrays, strings, numbers, booleans, null). Arguments the tool does not accept throw a `ToolArgumentError` saying what is wrong; a tool that fails throws a `ToolError` with its message.",
 };

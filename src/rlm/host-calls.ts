@@ -16,6 +16,7 @@ import type { RlmResult } from "./result.ts";
 import type { RunTree } from "./run-tree.ts";
 import { subcallKey } from "./subcall-cache.ts";
 import { callTool } from "./tool-calls.ts";
+import type { RunRetrieval } from "./retrieval/retrieval-tools.ts";
 
 type Batch = { id: string; index: number; size: number } | undefined;
 
@@ -40,6 +41,8 @@ export interface HostCallScope {
   runChild: ((request: ChildRequest) => Promise<RlmResult>) | undefined;
   /** Turns the calling run has left. */
   turnsLeft: () => number;
+  /** The calling run's side of the built-in `grep` and `search`; `undefined` with `retrieval: false`. */
+  retrieval?: RunRetrieval | undefined;
 }
 
 /** Prefix of a failed item's slot in a batch; the system prompt tells the model to look for it. */

@@ -228,6 +228,15 @@ export interface RlmOptions {
    */
   subcalls?: boolean;
   /**
+   * The built-in retrieval tools `grep(pattern, ...)` (a regular expression over the context's lines,
+   * run on the host) and `search(query, k)` (BM25 over chunks of the context, indexed on first use),
+   * in the REPL of every run, listed in the system prompt. Their results carry locations the answer
+   * may cite (`[src/auth.ts:42]`), which become `result.citations`. A custom tool named `grep` or
+   * `search` replaces the built-in one. See docs/retrieval.md.
+   * @default true
+   */
+  retrieval?: boolean;
+  /**
    * Where Pyodide snapshots (and, with `cacheSubcalls: "disk"`, sub-call replies) are cached; `false`
    * disables the disk cache.
    * @default `RLM_CACHE_DIR`, else `$XDG_CACHE_HOME/rlm`, else `~/.cache/rlm`
@@ -291,6 +300,7 @@ export const DEFAULTS = Object.freeze({
   spareGuests: 0,
   shareInterpreters: 0,
   subcalls: true,
+  retrieval: true,
   cacheSubcalls: true,
   repl: "python",
   isolation: "process",
@@ -334,6 +344,7 @@ export interface ResolvedOptions {
   spareGuests: number;
   shareInterpreters: number;
   subcalls: boolean;
+  retrieval: boolean;
   cacheDir: string | undefined;
   cacheSubcalls: boolean | "disk";
   logDir: string | undefined;
@@ -421,6 +432,7 @@ export function resolveOptions(options: RlmOptions): ResolvedOptions {
     spareGuests: integer("spareGuests", options.spareGuests, DEFAULTS.spareGuests, 0),
     shareInterpreters: integer("shareInterpreters", options.shareInterpreters, DEFAULTS.shareInterpreters, 0),
     subcalls: boolean("subcalls", options.subcalls, DEFAULTS.subcalls),
+    retrieval: boolean("retrieval", options.retrieval, DEFAULTS.retrieval),
     logDir:
       options.logDir === false ? undefined : (optionalString("logDir", options.logDir) ?? fromEnv.logDir),
     cacheDir,

@@ -11,18 +11,20 @@ import { typedSubmitInstructions } from "./typed-answer.ts";
 import type { ReadyTool } from "./tools.ts";
 
 /** What the system prompt shows of a custom tool. */
-export type PromptTool = Pick<ReadyTool, "name" | "description" | "parameters">;
+export type PromptTool = Pick<ReadyTool, "name" | "description" | "parameters" | "builtin">;
 
 /** The custom tools, one bullet each under the dialect's intro, with their parameters' descriptions. */
-function toolsSection(tools: readonly PromptTool[], d: Dialect): string {
-  if (tools.length === 0) return "";
+function toolsSection(all: readonly PromptTool[], d: Dialect): string {
+  const retrieval = all.some((t) => t.builtin) ? `\n${d.retrieval}` : "";
+  const tools = all.filter((t) => !t.builtin);
+  if (tools.length === 0) return retrieval;
   const lines = [d.toolsIntro];
   for (const tool of tools) {
     lines.push(`  - \`${d.toolSignature(tool.name, tool.parameters)}\`: ${tool.description}`);
     for (const param of tool.parameters ?? [])
       if (param.description) lines.push(`    - \`${param.name}\`: ${param.description}`);
   }
-  return `\n${lines.join("\n")}`;
+  return `${retrieval}\n${lines.join("\n")}`;
 }
 
 export interface SystemPromptSettings {

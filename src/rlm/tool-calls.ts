@@ -15,6 +15,7 @@ import type { RlmEventInput } from "../trace/events.ts";
 import type { RunTree } from "./run-tree.ts";
 import { dialectFor } from "./dialects.ts";
 import type { ReadyTool } from "./tools.ts";
+import { serveRetrieval, type RunRetrieval } from "./retrieval/retrieval-tools.ts";
 
 /** Characters of a call's arguments and result kept in events and trajectories. */
 export const TOOL_PREVIEW_CHARS = 4000;
@@ -26,6 +27,8 @@ export interface ToolCallScope {
   ledger: Ledger;
   /** Emits an event stamped with the calling run's id and depth. */
   emit: (event: RlmEventInput) => void;
+  /** The calling run's side of the built-in `grep` and `search`; `undefined` with `retrieval: false`. */
+  retrieval?: RunRetrieval | undefined;
 }
 
 type ToolCall = Extract<HostCall, { kind: "tool" }>;
@@ -69,7 +72,11 @@ export async function callTool(
       return { ok: false, error, errorType: "ToolArgumentError" };
     }
     if (signal.aborted) throw new CancelledError(`${tool.name}() was cancelled.`);
-    const work = Promise.resolve().then(() => tool.execute(checked.value, { signal, callId }));
+    const work = Promise.resolve().then(() =>
+      tool.builtin
+        ? serveRetrieval(tool.name, checked.value, scope.retrieval, callId, signal)
+        : tool.execute(checked.value, { signal, callId }),
+    );
     // A tool that ignores its signal must not hold up a run that is stopping.
     const value = await raceAbort(work, signal, () => new CancelledError(`${tool.name}() was cancelled.`));
     json = toJson(value);

@@ -94,6 +94,11 @@ export interface ReadyTool {
   validator: Validator;
   /** The parameters as the prompt and the REPL know them; `undefined` when the schema cannot say. */
   parameters: ToolParameter[] | undefined;
+  /**
+   * One of the engine's own retrieval tools (`grep`, `search`: `retrieval/retrieval-tools.ts`), served
+   * on the host over the calling run's context and described in the prompt apart from the application's.
+   */
+  builtin?: true;
 }
 
 /** What a tool without `parameters` takes: nothing. */

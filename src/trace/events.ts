@@ -6,7 +6,7 @@
 import type { UsageReport } from "../budget/ledger.ts";
 import type { ChatMessage, Usage } from "../models/model.ts";
 import type { ExecuteResult } from "../sandbox/sandbox.ts";
-import type { AnswerSource, SessionRef, StopReason } from "./trajectory.ts";
+import type { AnswerSource, Citation, SessionRef, StopReason } from "./trajectory.ts";
 
 interface EventBase {
   runId: string;
@@ -165,6 +165,8 @@ export type RlmEvent = EventBase &
         durationMs: number;
         /** Usage of the whole tree so far. */
         usage: UsageReport;
+        /** The locations the answer cites that `grep`/`search` returned (absent: none). */
+        citations?: Citation[];
       }
   );
 

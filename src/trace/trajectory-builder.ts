@@ -205,6 +205,7 @@ export class TrajectoryBuilder {
           turns: event.turns,
           durationMs: event.durationMs,
           endedAt: event.time,
+          ...(event.citations && event.citations.length > 0 ? { citations: event.citations } : {}),
         };
         return;
       default:

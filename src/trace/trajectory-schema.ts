@@ -213,6 +213,21 @@ export const RunEndLineSchema = looseObject({
     /** Calls of custom tools (absent in older files). */
     tool_calls: v.optional(v.number()),
   }),
+  /** The locations the answer cites, as `grep`/`search` returned them (absent: none, or an older file). */
+  citations: v.optional(
+    v.array(
+      looseObject({
+        cite: v.string(),
+        path: v.optional(v.string()),
+        index: v.optional(v.number()),
+        line: v.optional(v.number()),
+        line_end: v.optional(v.number()),
+        page: v.optional(v.number()),
+        text: v.optional(v.string()),
+        call_id: v.optional(v.string()),
+      }),
+    ),
+  ),
 });
 export type RunEndLine = v.InferOutput<typeof RunEndLineSchema>;
 

@@ -29,6 +29,7 @@ import {
 } from "./trajectory-file.ts";
 import type {
   BlockRecord,
+  Citation,
   CompactionRecord,
   ModelCallRecord,
   SubcallRecord,
@@ -308,6 +309,20 @@ function runEndLine(t: Trajectory): RunEndLine | undefined {
       saved_calls: usage?.savedCalls ?? 0,
       tool_calls: usage?.toolCalls ?? 0,
     },
+    ...(end.citations && end.citations.length > 0 ? { citations: end.citations.map(citationLine) } : {}),
+  };
+}
+
+function citationLine(c: Citation): NonNullable<RunEndLine["citations"]>[number] {
+  return {
+    cite: c.cite,
+    ...(c.path !== undefined ? { path: c.path } : {}),
+    ...(c.index !== undefined ? { index: c.index } : {}),
+    ...(c.line !== undefined ? { line: c.line } : {}),
+    ...(c.lineEnd !== undefined ? { line_end: c.lineEnd } : {}),
+    ...(c.page !== undefined ? { page: c.page } : {}),
+    ...(c.text !== undefined ? { text: c.text } : {}),
+    ...(c.callId !== undefined ? { call_id: c.callId } : {}),
   };
 }
 

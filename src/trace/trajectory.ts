@@ -89,6 +89,29 @@ export interface Trajectory {
   end: RunEnd | undefined;
 }
 
+/**
+ * A location the answer cites (`[src/auth.ts:42]`, `[page 3]` in its text) that the run's `grep` or
+ * `search` returned: where it is, and the text found there.
+ */
+export interface Citation {
+  /** The marker as the answer wrote it, without brackets: `src/auth.ts:42`, `page 3`, `line 7`. */
+  cite: string;
+  /** The document's key, for a dict context. */
+  path?: string;
+  /** The document's position, for a list context. */
+  index?: number;
+  /** 1-based. */
+  line?: number;
+  /** The last line, when the cited location is a range (a `search` result). */
+  lineEnd?: number;
+  /** The PDF page. */
+  page?: number;
+  /** The text found there: the matching line, or the line or chunk cited. */
+  text?: string;
+  /** The `grep`/`search` call that returned it (its `tool-start`/`tool-end` events' `callId`). */
+  callId?: string;
+}
+
 export interface RunEnd {
   stopReason: StopReason;
   /** For a limit, what was spent of what and how to raise it. */
@@ -99,6 +122,8 @@ export interface RunEnd {
   durationMs: number;
   /** `Date.now()` when the run ended. @unit milliseconds */
   endedAt: number;
+  /** The locations the answer cites, checked against what `grep` and `search` returned. */
+  citations?: Citation[];
 }
 
 export interface ModelCallRecord {

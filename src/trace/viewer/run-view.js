@@ -155,7 +155,59 @@ function finalAnswer(run) {
     { class: "final" },
     h("div", { class: "label" }, "Final answer"),
     pre(last.final_answer),
+    citationList(run.runEnd?.citations ?? []),
   );
+}
+
+/**
+ * The answer's sources (`run_end.citations`): each cited location with the text `grep`/`search`
+ * returned there, linked to the tool call that returned it (opened and scrolled to on click).
+ */
+function citationList(citations) {
+  if (citations.length === 0) return null;
+  return h(
+    "div",
+    { class: "citations", "data-testid": "citations" },
+    h("div", { class: "label" }, "Sources"),
+    h(
+      "ol",
+      {},
+      citations.map((c) =>
+        h(
+          "li",
+          { "data-testid": "citation" },
+          c.call_id
+            ? h(
+                "a",
+                {
+                  href: `#${toolCallAnchor(c.call_id)}`,
+                  class: "cite",
+                  onclick: (e) => showToolCall(e, c.call_id),
+                },
+                `[${c.cite}]`,
+              )
+            : h("span", { class: "cite" }, `[${c.cite}]`),
+          " ",
+          h("span", { class: "cited-text searchable" }, c.text ?? ""),
+        ),
+      ),
+    ),
+  );
+}
+
+function toolCallAnchor(callId) {
+  return `call-${callId}`;
+}
+
+/** Opens the tool call `callId` and every section around it, and scrolls to it; the page's hash (its route) stays. */
+function showToolCall(event, callId) {
+  event.preventDefault();
+  const target = document.getElementById(toolCallAnchor(callId));
+  if (!target) return;
+  for (let node = target; node; node = node.parentElement) if (node.tagName === "DETAILS") node.open = true;
+  target.scrollIntoView({ block: "center", behavior: "smooth" });
+  target.classList.add("flash");
+  setTimeout(() => target.classList.remove("flash"), 1500);
 }
 
 /** Timeline, turns and orphaned children of one run; used for the root and for every child. */
@@ -428,7 +480,11 @@ function renderCall(call) {
 function renderToolCall(call) {
   return h(
     "details",
-    { class: "call tool-call", "data-testid": "tool-call" },
+    {
+      class: "call tool-call",
+      "data-testid": "tool-call",
+      id: call.call_id ? toolCallAnchor(call.call_id) : undefined,
+    },
     h(
       "summary",
       {},
