@@ -17,7 +17,10 @@ import type { RlmResult, TypedRlmResult } from "../rlm/result.ts";
 import type { JsonSchema } from "../schema/schema.ts";
 import { RLM } from "../rlm/rlm.ts";
 import type { RlmEvent } from "../trace/events.ts";
+import type { Citation } from "../trace/trajectory.ts";
 import { EXIT } from "./exit-codes.ts";
+import { sizeFlag } from "./size-flag.ts";
+import { isLazyContext } from "../context/lazy-context.ts";
 import {
   LIMIT_FLAGS_HELP,
   LOG_FLAGS_HELP,
@@ -43,6 +46,8 @@ Context:
       --context-format F   how to read a single file or stdin: auto (the default: PDF, DOCX, HTML
                            and .ipynb as text, CSV/TSV as a list of dicts, JSONL as a list, by
                            extension; else text), text, json, jsonl, csv or tsv
+      --lazy-above SIZE    a file or folder larger than SIZE is not loaded: context is a handle that
+                           reads it from disk in pieces (e.g. 500MB; off to always load); default 1GB
 
 ${MODEL_FLAGS_HELP}
 
@@ -77,6 +82,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       include: { type: "string", multiple: true },
       exclude: { type: "string", multiple: true },
       "context-format": { type: "string" },
+      "lazy-above": { type: "string" },
       ...RUN_OPTIONS,
       seed: { type: "string" },
       schema: { type: "string" },
@@ -116,7 +122,9 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
   // guest for the run and no spare beside it, and keeps nothing alive if loading fails.
   rlm.start();
   try {
-    return await answer(rlm, question, { ...values, seed, schema }, format, io);
+    const lazyAbove =
+      values["lazy-above"] === undefined ? undefined : sizeFlag("--lazy-above", values["lazy-above"]);
+    return await answer(rlm, question, { ...values, seed, schema, lazyAbove }, format, io);
   } finally {
     // Best effort, after the answer is out: the next `rlm ask` adopts a booted guest host.
     if (!io.signal?.aborted) await rlm.leaveWarm().catch(() => {});
@@ -126,6 +134,8 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
 /** The flags `answer` reads. */
 interface AskValues {
   context?: string[];
+  /** `--lazy-above`, in bytes. */
+  lazyAbove?: number | undefined;
   include?: string[];
   exclude?: string[];
   json?: boolean;
@@ -187,6 +197,7 @@ async function answer(
     format,
     cwd: io.cwd,
     stdin: io.stdin,
+    ...(values.lazyAbove === undefined ? {} : { lazyAboveBytes: values.lazyAbove }),
   });
   const progress = values.quiet
     ? undefined
@@ -194,7 +205,7 @@ async function answer(
   const skippedNote = loaded.skipped.length ? `, ${loaded.skipped.length} skipped` : "";
   const documents = documentsSummary(loaded.notes);
   progress?.note(
-    `context: ${formatCount(loaded.chars)} chars from ${loaded.files} file(s)${documents ? ` (documents: ${documents})` : ""}${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
+    `context: ${formatCount(loaded.chars)} ${isLazyContext(loaded.context) ? "bytes, served lazily," : "chars"} from ${loaded.files} file(s)${documents ? ` (documents: ${documents})` : ""}${skippedNote}; model ${rlm.model}, sub-model ${rlm.subModel}`,
   );
   for (const skipped of loaded.skipped.slice(0, 10)) progress?.note(`  skipped ${skipped}`);
 
@@ -253,6 +264,9 @@ async function answer(
     if (printed) io.stdout.write("\n");
     io.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
   }
+  // On stderr, so stdout stays the answer alone; --json has them in the result.
+  if (!values.json && !values.quiet && result.citations.length > 0)
+    io.stderr.write(sourcesText(result.citations));
   if (!result.submitted && !values.quiet) io.stderr.write(`[rlm] note: ${notSubmittedNote(result)}\n`);
   if (result.trajectoryFile && !values.quiet) {
     io.stderr.write(
@@ -261,6 +275,16 @@ async function answer(
   }
   if (result.stopReason === "cancelled") return EXIT.cancelled;
   return result.submitted ? EXIT.answered : EXIT.notSubmitted;
+}
+
+/** The answer's citations, one a line under `Sources:`: where, then the text found there (one line, cut). */
+export function sourcesText(citations: readonly Citation[]): string {
+  const lines = citations.map((c) => {
+    const text = (c.text ?? "").replace(/\s+/g, " ").trim();
+    const shown = text.length > 120 ? `${text.slice(0, 119)}…` : text;
+    return `  [${c.cite}]${shown ? ` ${shown}` : ""}`;
+  });
+  return `Sources:\n${lines.join("\n")}\n`;
 }
 
 /** A typed answer as one pretty JSON document: the value, else the text (as JSON when it is). */

@@ -4,7 +4,7 @@
  */
 import type { UsageReport } from "../budget/ledger.ts";
 import { RlmError } from "../errors.ts";
-import type { AnswerSource, StopReason, Trajectory } from "../trace/trajectory.ts";
+import type { AnswerSource, Citation, StopReason, Trajectory } from "../trace/trajectory.ts";
 
 export interface RlmResult {
   /**
@@ -25,6 +25,12 @@ export interface RlmResult {
   /** @unit milliseconds */
   durationMs: number;
   runId: string;
+  /**
+   * The locations the answer cites (`[src/auth.ts:42]`, `[page 3]` in its text) that this run tree's
+   * `grep` or `search` returned, in the order the answer names them, each with the text found there.
+   * Empty when it cites none (or with `retrieval: false`). See docs/retrieval.md.
+   */
+  citations: Citation[];
   trajectory: Trajectory;
   /** The trajectory file written as the run went, when `logDir` is set. */
   trajectoryFile?: string | undefined;

@@ -37,6 +37,7 @@ import { validatorFor, type InferSchema, type SchemaSpec } from "../schema/schem
 import { SharedInterpreters } from "./shared-interpreters.ts";
 import { SubcallCache } from "./subcall-cache.ts";
 import { readyTools } from "./tools.ts";
+import { withRetrievalTools } from "./retrieval/retrieval-tools.ts";
 
 export interface CompletionRequest {
   /** The question or task. */
@@ -259,6 +260,7 @@ export class RLM {
       repl: this.#options.repl,
       sandbox: this.#newSandbox(""),
       tools: this.#options.tools,
+      retrieval: this.#options.retrieval,
       trajectories,
       writer: logDir ? new TrajectoryWriter({ dir: logDir, builder: trajectories }) : undefined,
       run: (ask, controller, extraSink, session) => this.#run(ask, controller, extraSink, session),
@@ -293,7 +295,7 @@ export class RLM {
       request.schema === undefined
         ? undefined
         : { validator: await validatorFor(request.schema, "schema"), retries: options.schemaRetries };
-    const tools = await readyTools(options.tools);
+    const tools = withRetrievalTools(await readyTools(options.tools), options.retrieval);
     // The one fold of the tree's events: results and the trajectory file are both read from it (a
     // session's questions share one, and one file).
     const trajectories = session?.trajectories ?? new TrajectoryBuilder();

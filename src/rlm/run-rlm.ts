@@ -31,6 +31,7 @@ import { RunFailedError, type RlmResult } from "./result.ts";
 import { answerRejectedFeedback, checkAnswer, type AnswerSchema, type Submission } from "./typed-answer.ts";
 import type { RunTree } from "./run-tree.ts";
 import { toolSignatures } from "./tools.ts";
+import { runRetrieval, type RunRetrieval } from "./retrieval/retrieval-tools.ts";
 
 /** Fed back when a reply holds both code and a FINAL(...) written as text. */
 const FINAL_BESIDE_CODE =
@@ -122,6 +123,8 @@ class Run {
   readonly #description: string;
   readonly #messages: ChatMessage[];
   readonly #dialect: Dialect;
+  /** This run's side of the built-in `grep`/`search`, over its context; `undefined` with `retrieval: false`. */
+  readonly #retrieval: RunRetrieval | undefined;
   #sandbox: Sandbox | undefined;
   #ready: Promise<void> = Promise.resolve();
   #answer = "";
@@ -153,8 +156,10 @@ class Run {
     this.#runId = tree.newId("run");
     this.#signal = request.signal ? AbortSignal.any([tree.signal, request.signal]) : tree.signal;
     this.#dialect = dialectFor(tree.options.repl);
+    this.#retrieval = tree.tools.some((t) => t.builtin) ? runRetrieval(tree, request.context) : undefined;
     const description =
-      request.session?.contextDescription ?? describeContext(request.context, request.contextNotes);
+      request.session?.contextDescription ??
+      describeContext(request.context, request.contextNotes, "context", tree.options.repl);
     const recursive = request.depth + 1 < tree.options.maxDepth;
     const system =
       tree.options.systemPrompt ??
@@ -401,6 +406,7 @@ class Run {
         emit: (event) => this.#emit(event),
         runChild: depth + 1 < options.maxDepth ? (child) => this.#runChild(child) : undefined,
         turnsLeft: () => options.maxTurns - this.#turns,
+        retrieval: this.#retrieval,
       }),
     });
   }
@@ -549,6 +555,7 @@ class Run {
       turns: this.#turns,
       durationMs: performance.now() - this.#started,
       runId: this.#runId,
+      citations: this.#retrieval?.citations(this.#answer) ?? [],
       // Built from this run's events; the `run-end` still to come completes it.
       trajectory: this.#tree.trajectory(this.#runId),
     };
@@ -564,6 +571,7 @@ class Run {
       turns: result.turns,
       durationMs: result.durationMs,
       usage: result.usage,
+      ...(result.citations.length > 0 ? { citations: result.citations } : {}),
     });
   }
 

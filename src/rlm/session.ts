@@ -29,6 +29,7 @@ import { RunFailedError, type RlmResult } from "./result.ts";
 import type { SessionQuestion } from "./run-rlm.ts";
 import { sessionContexts, sessionFirstMessage, type SessionContext } from "./session-prompt.ts";
 import { readyTools, toolSignatures, type ResolvedTool } from "./tools.ts";
+import { withRetrievalTools } from "./retrieval/retrieval-tools.ts";
 
 /** What `RLM.session` takes. */
 export interface SessionRequest {
@@ -100,6 +101,8 @@ export interface SessionInit {
   sandbox: Sandbox;
   /** The RLM's custom tools, defined in the session's REPL with its first load. */
   tools: readonly ResolvedTool[];
+  /** Whether the built-in `grep` and `search` are defined too (the `retrieval` option). */
+  retrieval: boolean;
   trajectories: TrajectoryBuilder;
   writer: TrajectoryWriter | undefined;
   run: (
@@ -134,14 +137,21 @@ export class Session {
     this.#init = init;
     this.id = init.id;
     this.#contexts = [
-      { name: "context", description: describeContext(init.context, init.contextNotes), question: 0 },
+      {
+        name: "context",
+        description: describeContext(init.context, init.contextNotes, "context", init.sandbox.language),
+        question: 0,
+      },
     ];
     // A tool's signature needs its validator, made asynchronously: with tools, the load waits for them.
     this.#loaded =
-      init.tools.length === 0
+      init.tools.length === 0 && !init.retrieval
         ? init.sandbox.load(init.context, { seed: init.seed })
         : readyTools(init.tools).then((tools) =>
-            init.sandbox.load(init.context, { seed: init.seed, tools: toolSignatures(tools) }),
+            init.sandbox.load(init.context, {
+              seed: init.seed,
+              tools: toolSignatures(withRetrievalTools(tools, init.retrieval)),
+            }),
           );
     this.#loaded.catch(() => {});
   }
@@ -251,7 +261,7 @@ export class Session {
       steps.push(sandbox.load(added, { name: contextName }));
       this.#contexts.push({
         name: contextName,
-        description: describeContext(added, options.contextNotes, contextName),
+        description: describeContext(added, options.contextNotes, contextName, sandbox.language),
         question: number,
       });
     }
