@@ -6,19 +6,16 @@
  * returned it.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type BrowserContext } from "playwright-core";
 import { RLM } from "../src/index.ts";
 import { conversation, startFakeOpenAIServer, type FakeOpenAIServer } from "../src/testing/index.ts";
 import { startViewerServer, type ViewerServer } from "../src/trace/viewer/server.ts";
 import { repl, TEST_CACHE_DIR } from "./support.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const MISSING_CHROMIUM = `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does this).`;
+import { openPage } from "./browser.ts";
 
 describe("rlm view shows an answer's citations", () => {
   let server: FakeOpenAIServer;
@@ -59,31 +56,9 @@ describe("rlm view shows an answer's citations", () => {
   });
 
   test("the final answer lists its sources, each linked to the grep call that returned it", async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail(MISSING_CHROMIUM);
-      t.skip(MISSING_CHROMIUM);
-      return;
-    }
-    const profile = await mkdtemp(join(tmpdir(), "rlm-view-chromium-"));
-    let context: BrowserContext;
-    try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-      });
-    } catch (error) {
-      await rm(profile, { recursive: true, force: true });
-      throw error;
-    }
-    t.after(async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(error.message));
-    await page.goto(viewer.url);
+    const opened = await openPage(t, viewer.url);
+    if (!opened) return;
+    const { page, problems } = opened;
     await page.locator('[data-testid="run-view"]').waitFor();
 
     const sources = page.locator('[data-testid="citation"]');

@@ -5,13 +5,12 @@
  * The child's subtree cost the page shows must equal the sum computed here from the file.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { RLM, parseTrajectory, type IterationLine } from "../src/index.ts";
 import {
   conversation,
@@ -22,9 +21,8 @@ import {
 import { loadRun } from "../src/trace/viewer/load-run.ts";
 import { startViewerServer, type ViewerServer } from "../src/trace/viewer/server.ts";
 import { TEST_CACHE_DIR } from "./support.ts";
+import { openPage } from "./browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const MISSING_CHROMIUM = `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does this).`;
 const SCREENSHOT = fileURLToPath(new URL("../test-results/viewer.png", import.meta.url));
 /** Written only by the children's code, so a search for it must find text inside a child run. */
 const CHILD_MARKER = "okapi-marker";
@@ -133,43 +131,9 @@ describe("rlm view in a browser", () => {
   });
 
   test("shows the run, a child's subtree cost, highlighted code, and finds text inside a child", async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail(MISSING_CHROMIUM);
-      t.skip(MISSING_CHROMIUM);
-      return;
-    }
-    const profile = await mkdtemp(join(tmpdir(), "rlm-view-chromium-"));
-    let context: BrowserContext;
-    try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
-    } catch (error) {
-      await rm(profile, { recursive: true, force: true });
-      throw error;
-    }
-    t.after(async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    });
-    const page: Page = context.pages()[0] ?? (await context.newPage());
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
-
-    await page.goto(viewer.url);
+    const opened = await openPage(t, viewer.url);
+    if (!opened) return;
+    const { page, problems } = opened;
     // One run in the folder: the page opens it by itself.
     await page.locator('[data-testid="run-item"]').first().waitFor();
     assert.equal(await page.locator('[data-testid="run-item"]').count(), 1);
