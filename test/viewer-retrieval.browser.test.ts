@@ -6,7 +6,6 @@
  * returned it.
  */
 import assert from "node:assert/strict";
-
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

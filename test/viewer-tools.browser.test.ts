@@ -6,7 +6,6 @@
  * turn's summary counts them apart from sub-calls.
  */
 import assert from "node:assert/strict";
-
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
