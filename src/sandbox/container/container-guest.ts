@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
 import { chmodSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -80,9 +81,12 @@ export class ContainerGuest implements Guest {
     const started = performance.now();
     // A process group of its own: a Ctrl-C at the terminal is the engine's to handle (it cancels the
     // run, which closes this guest), not the engine client's to forward into the container.
+    // Run from the temporary folder: Podman's conmon writes an `oom` marker into its working folder
+    // when the kernel kills a container at its memory cap, and the user's folder is no place for it.
     this.#child = spawn(options.command, [...options.args], {
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
+      cwd: tmpdir(),
     });
     const child = this.#child;
     this.#closed = new Promise((resolve) => child.once("close", () => resolve()));
