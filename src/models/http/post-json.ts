@@ -65,12 +65,22 @@ export function postJson(url: URL, body: string, options: PostOptions): Promise<
   return options.fetch ? viaFetch(options.fetch, url, body, options) : viaNode(url, body, options);
 }
 
-function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpReply> {
+/** A kept-alive socket the server closed while idle fails on reuse with one of these, before any reply. */
+const STALE_SOCKET = new Set(["ECONNRESET", "EPIPE"]);
+
+/**
+ * `fresh`: this attempt is already the resend of one that met a stale kept-alive socket. A server may
+ * close an idle connection just as the client reuses it; the request never reached it, so it is sent
+ * again at once on a new connection (what Node's documentation advises with `reusedSocket`), rather
+ * than failing the call or waiting for the retry policy's backoff.
+ */
+function viaNode(url: URL, body: string, options: PostOptions, fresh = false): Promise<HttpReply> {
   const secure = url.protocol === "https:";
   if (!secure && url.protocol !== "http:")
     return Promise.reject(new HttpConnectionError(`unsupported protocol ${url.protocol}`));
   return new Promise<HttpReply>((resolve, reject) => {
     let settled = false;
+    let responded = false;
     const finish = (error: Error | undefined, reply?: HttpReply) => {
       if (settled) return;
       settled = true;
@@ -98,6 +108,7 @@ function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpRepl
         },
       },
       (response: IncomingMessage) => {
+        responded = true;
         const chunks: Buffer[] = [];
         const status = response.statusCode ?? 0;
         const onText = status >= 200 && status < 300 ? options.onText : undefined;
@@ -120,7 +131,16 @@ function viaNode(url: URL, body: string, options: PostOptions): Promise<HttpRepl
         );
       },
     );
-    request.on("error", (error) => finish(new HttpConnectionError(error.message, { cause: error })));
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      if (!settled && !fresh && !responded && request.reusedSocket && STALE_SOCKET.has(error.code ?? "")) {
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        resolve(viaNode(url, body, options, true));
+        return;
+      }
+      finish(new HttpConnectionError(error.message, { cause: error }));
+    });
     request.end(body);
   });
 }
