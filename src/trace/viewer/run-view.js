@@ -22,8 +22,6 @@ export function renderRun(loaded) {
 
 function renderHeader(run, warnings) {
   const m = run.metadata;
-  const models =
-    m.sub_model && m.sub_model !== m.root_model ? `${m.root_model}, sub-model ${m.sub_model}` : m.root_model;
   return h(
     "header",
     { class: "run-header" },
@@ -34,26 +32,12 @@ function renderHeader(run, warnings) {
       fact("Tree usage", h("span", { "data-testid": "run-tokens" }, formatUsage(run.totals))),
       fact("Tree cost", h("span", { class: "cost", "data-testid": "run-cost" }, formatCost(run.totals))),
       fact("Status", statusText(run)),
-      fact("Models", models),
+      fact("Models", modelsText(m)),
       fact("Started", new Date(m.timestamp).toLocaleString()),
       fact("Max depth", String(m.max_depth)),
       fact("File", run.file ?? "(nested in its parent's file)"),
     ),
-    run.skippedLines > 0
-      ? h(
-          "p",
-          { class: "warning" },
-          `${run.skippedLines} line(s) could not be read (a line cut short by a crash?).`,
-        )
-      : null,
-    warnings.length > 0
-      ? h(
-          "details",
-          { class: "warning" },
-          h("summary", {}, `${warnings.length} warning(s)`),
-          warnings.map((w) => h("div", {}, w)),
-        )
-      : null,
+    readWarnings(run, warnings),
     h("details", { class: "context" }, h("summary", {}, "Context description"), pre(m.context_description)),
     finalAnswer(run),
   );
@@ -65,8 +49,6 @@ function renderSessionHeader(run, warnings) {
   const questions = [run, ...run.questions];
   const last = questions.at(-1);
   const totals = run.sessionTotals ?? run.totals;
-  const models =
-    m.sub_model && m.sub_model !== m.root_model ? `${m.root_model}, sub-model ${m.sub_model}` : m.root_model;
   return h(
     "header",
     { class: "run-header" },
@@ -77,12 +59,26 @@ function renderSessionHeader(run, warnings) {
       fact("Session usage", h("span", { "data-testid": "run-tokens" }, formatUsage(totals))),
       fact("Session cost", h("span", { class: "cost", "data-testid": "run-cost" }, formatCost(totals))),
       fact("Last question", last.runEnd ? last.runEnd.stop_reason : "running or killed"),
-      fact("Models", models),
+      fact("Models", modelsText(m)),
       fact("Started", new Date(m.timestamp).toLocaleString()),
       fact("Max depth", String(m.max_depth)),
       fact("File", run.file ?? ""),
       m.session ? fact("Session", m.session.id) : null,
     ),
+    readWarnings(run, warnings),
+  );
+}
+
+/** The root and sub-model, as the header shows them. */
+function modelsText(m) {
+  return m.sub_model && m.sub_model !== m.root_model
+    ? `${m.root_model}, sub-model ${m.sub_model}`
+    : m.root_model;
+}
+
+/** What went wrong reading the file: lines that could not be read, then the loader's warnings. */
+function readWarnings(run, warnings) {
+  return [
     run.skippedLines > 0
       ? h(
           "p",
@@ -98,7 +94,7 @@ function renderSessionHeader(run, warnings) {
           warnings.map((w) => h("div", {}, w)),
         )
       : null,
-  );
+  ];
 }
 
 /** One question of a session: what was asked, how it ended and what it used, its answer, then its turns. */
