@@ -24,9 +24,6 @@ import {
 } from "./grep.ts";
 import { SEARCH_MAX_K, SearchIndex, type SearchHit } from "./search.ts";
 
-/** The names of the built-in retrieval tools. */
-export const RETRIEVAL_TOOL_NAMES = ["grep", "search"] as const;
-
 /** What a tree's retrieval keeps: each context's documents and index, and every location returned. */
 interface TreeRetrieval {
   corpora: Map<RlmContext, CorpusDocument[]>;
@@ -42,11 +39,6 @@ export class RunRetrieval {
   constructor(context: RlmContext, tree: TreeRetrieval) {
     this.#context = context;
     this.#tree = tree;
-  }
-
-  /** The locations of the tree's results, which the answer may cite. */
-  get record(): LocationRecord {
-    return this.#tree.record;
   }
 
   /** The citations in `answer` that name locations the tree's `grep`/`search` returned. */
