@@ -26,7 +26,15 @@ import { ModelCallError, ModelConfigError } from "../../errors.ts";
 import { Attempt } from "../http/attempt.ts";
 import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
 import { cancelledCall, timedOutCall, trimPeriod } from "../model-errors.ts";
-import type { CallOptions, ChatMessage, Model, ModelRequest, ModelResponse, Usage } from "../model.ts";
+import {
+  UNKNOWN_USAGE,
+  type CallOptions,
+  type ChatMessage,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type Usage,
+} from "../model.ts";
 import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
 import { costOf } from "../pricing.ts";
 
@@ -244,13 +252,8 @@ function promptOf(messages: readonly ChatMessage[]): LanguageModelV4Prompt {
 
 /** Usage in the engine's shape: v3/v4 nest input and output counts, v2 has flat ones. */
 function usageOf(usage: AnyUsage | undefined): Usage {
-  if (!usage)
-    return {
-      inputTokens: undefined,
-      outputTokens: undefined,
-      cachedInputTokens: undefined,
-      costUsd: undefined,
-    };
+  // A copy: the caller adds the cost to it.
+  if (!usage) return { ...UNKNOWN_USAGE };
   if (typeof usage.inputTokens === "object" && usage.inputTokens !== null) {
     const nested = usage as LanguageModelV4Usage;
     return {

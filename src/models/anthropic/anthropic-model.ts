@@ -20,14 +20,15 @@ import type {
 import { raceAbort } from "../../abort.ts";
 import { ModelCallError } from "../../errors.ts";
 import { cancelledCall, failedCall, timedOutCall, unreachableCall } from "../model-errors.ts";
-import type {
-  CallOptions,
-  ChatMessage,
-  Model,
-  ModelRequest,
-  ModelResponse,
-  ReasoningSettings,
-  Usage,
+import {
+  UNKNOWN_USAGE,
+  type CallOptions,
+  type ChatMessage,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type ReasoningSettings,
+  type Usage,
 } from "../model.ts";
 import { costOf } from "../pricing.ts";
 import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
@@ -199,12 +200,7 @@ export class AnthropicModel implements Model {
 
   #usageOf(reported: ReportedUsage | undefined): Usage {
     if (!reported || typeof reported.input_tokens !== "number" || typeof reported.output_tokens !== "number")
-      return {
-        inputTokens: undefined,
-        outputTokens: undefined,
-        cachedInputTokens: undefined,
-        costUsd: undefined,
-      };
+      return UNKNOWN_USAGE;
     const read = reported.cache_read_input_tokens ?? 0;
     const written = reported.cache_creation_input_tokens ?? 0;
     // Anthropic's input_tokens leaves out what the cache served or stored; ours counts every input token.

@@ -31,14 +31,15 @@ import type { HttpReply } from "../http/post-json.ts";
 import { shouldRetry } from "../http/retry.ts";
 import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
 import { cancelledCall, failedCall, timedOutCall, unexpectedCall, unreachableCall } from "../model-errors.ts";
-import type {
-  CallOptions,
-  ChatMessage,
-  Model,
-  ModelRequest,
-  ModelResponse,
-  ReasoningSettings,
-  Usage,
+import {
+  UNKNOWN_USAGE,
+  type CallOptions,
+  type ChatMessage,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type ReasoningSettings,
+  type Usage,
 } from "../model.ts";
 import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, type AdapterOptions } from "../adapter-options.ts";
 import { costOf } from "../pricing.ts";
@@ -191,13 +192,7 @@ export class GeminiModel implements Model {
 
   #usageOf(reported: GenerateContentResponseUsageMetadata | undefined): Usage {
     const prompt = reported?.promptTokenCount;
-    if (!reported || typeof prompt !== "number")
-      return {
-        inputTokens: undefined,
-        outputTokens: undefined,
-        cachedInputTokens: undefined,
-        costUsd: undefined,
-      };
+    if (!reported || typeof prompt !== "number") return UNKNOWN_USAGE;
     // The API's JSON leaves out counts that are zero.
     const thoughts = reported.thoughtsTokenCount;
     const usage: Usage = {
