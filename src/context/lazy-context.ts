@@ -16,11 +16,11 @@ export const DEFAULT_LAZY_ABOVE_BYTES = 2 ** 30;
 /** The most one read of a lazy context returns to the guest. @unit bytes */
 export const MAX_READ_BYTES = 8 * 2 ** 20;
 /** The most lines one `lines(start, end)` call returns. */
-export const MAX_READ_LINES = 100_000;
+const MAX_READ_LINES = 100_000;
 /** What one streaming step reads from a file (searches, line iteration). @unit bytes */
 const CHUNK_BYTES = 4 * 2 ** 20;
 /** The guest's line iteration takes whole lines in pieces of about this size. @unit bytes */
-export const LINE_CHUNK_BYTES = 2 ** 20;
+const LINE_CHUNK_BYTES = 2 ** 20;
 /** One line of the sparse index is kept per this many lines. */
 const LINE_SAMPLE_EVERY = 4096;
 /** A matched line longer than this is cut in results. @unit characters */
@@ -59,8 +59,6 @@ export interface GrepOptions {
   fixed?: boolean;
   /** @default false */
   ignoreCase?: boolean;
-  /** Stop at `limit` matches without counting the rest. @default false */
-  stopAtLimit?: boolean;
   signal?: AbortSignal;
 }
 
@@ -104,12 +102,11 @@ export class LazyContext {
   }
 
   /** What the guest's handle is built from: the shape, each file's key and size, the read limit. */
-  manifest(): { shape: "file" | "folder"; files: [string, number][]; maxRead: number; maxLines: number } {
+  manifest(): { shape: "file" | "folder"; files: [string, number][]; maxRead: number } {
     return {
       shape: this.shape,
       files: this.files.map((file) => [file.key, file.bytes]),
       maxRead: MAX_READ_BYTES,
-      maxLines: MAX_READ_LINES,
     };
   }
 
@@ -202,7 +199,7 @@ export class LazyContext {
     start = 0,
     signal?: AbortSignal,
   ): Promise<number> {
-    const files = key === undefined || key === null ? this.#all(key) : [this.file(key)];
+    const files = key === undefined || key === null ? this.files : [this.file(key)];
     const bytes = Buffer.from(needle, "utf8");
     for (const file of files) {
       const at = await findInFile(file, bytes, files.length === 1 ? clamp(start, file.bytes) : 0, signal);
@@ -238,7 +235,7 @@ export class LazyContext {
             counted = lineStart;
             const end = lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
             matches.push({ path: file.key, line, text: cutLine(text.slice(lineStart, end)) });
-          } else if (options.stopAtLimit) return { matches, count };
+          }
           from = lineEnd + 1;
         }
       }
@@ -267,10 +264,6 @@ export class LazyContext {
       for (const piece of splitLines(text)) batch.push({ path, line: line++, text: piece });
       yield* batch;
     }
-  }
-
-  #all(key: string | null | undefined): readonly LazyFile[] {
-    return this.shape === "file" ? [this.file(key)] : this.files;
   }
 
   #lineIndex(file: LazyFile): Promise<LineIndex> {
@@ -435,7 +428,7 @@ async function findInFile(
  * escaped). Python spellings the model is used to are turned into JavaScript's: `(?P<name>` groups,
  * `(?P=name)` references, and inline flags `(?i)`, `(?m)`, `(?s)` at the start.
  */
-export function chunkRegex(pattern: string, fixed: boolean, ignoreCase: boolean): RegExp {
+function chunkRegex(pattern: string, fixed: boolean, ignoreCase: boolean): RegExp {
   let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : pattern;
   let flags = `gm${ignoreCase ? "i" : ""}`;
   const inline = fixed ? null : /^\(\?([imsx]+)\)/.exec(source);

@@ -219,7 +219,7 @@
   }
 
   function lazyHandle(manifest, name) {
-    const limits = { maxRead: manifest.maxRead, maxLines: manifest.maxLines };
+    const limits = { maxRead: manifest.maxRead };
     if (manifest.shape === "file") return new LazyFile(name, null, manifest.files[0][1], limits);
     return new LazyFolder(name, manifest.files, limits);
   }

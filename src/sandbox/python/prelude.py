@@ -656,7 +656,7 @@ def _pattern_text(pattern):
 
 
 def _lazy_handle(session, name, manifest):
-    limits = {"maxRead": manifest["maxRead"], "maxLines": manifest["maxLines"]}
+    limits = {"maxRead": manifest["maxRead"]}
     if manifest["shape"] == "file":
         [(_, size)] = manifest["files"]
         return LazyFile(session, name, None, size, limits)
