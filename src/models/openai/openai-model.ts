@@ -211,8 +211,6 @@ class ChunkStream {
   finishReason: string | undefined;
   usage: ReportedUsage | undefined;
   error: string | undefined;
-  /** Whether any text has gone to the caller. */
-  delivered = false;
   sawEvents = false;
   readonly #parser: SseParser;
 
@@ -233,7 +231,6 @@ class ChunkStream {
       const piece = choice?.delta?.content;
       if (piece) {
         this.text += piece;
-        this.delivered = true;
         onTextDelta(piece);
       }
     });
