@@ -10,17 +10,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { main } from "../src/cli/main.ts";
 import { parseTrajectory, type RlmEvent, type RlmOptions } from "../src/index.ts";
-import {
-  conversation,
-  startFakeOpenAIServer,
-  type FakeChatRequest,
-  type FakeHandler,
-  type FakeOpenAIServer,
-} from "../src/testing/index.ts";
+import { conversation, type FakeHandler } from "../src/testing/index.ts";
 import { repl, rlmOnFake, TEST_CACHE_DIR } from "./support.ts";
+import { scriptedFake } from "./tool-support.ts";
 
 const js = (code: string) => "```js\n" + code + "\n```";
 
@@ -36,29 +31,17 @@ const REPO = {
 };
 
 describe("retrieval tools", () => {
-  let server: FakeOpenAIServer;
-  const scripts = new Map<string, FakeHandler>();
-  let counter = 0;
-
-  before(async () => {
-    server = await startFakeOpenAIServer({
-      handler: (request) =>
-        scripts.get(request.model)?.(request) ?? { status: 404, error: `no script for ${request.model}` },
-    });
-  });
-  after(() => server.close());
+  const fake = scriptedFake();
 
   function setup(root: FakeHandler, options: RlmOptions = {}) {
-    const id = ++counter;
-    scripts.set(`root-${id}`, root);
-    scripts.set(`sub-${id}`, () => "sub reply");
-    const rlm = rlmOnFake(server, {
-      model: `openai/root-${id}`,
-      subModel: `openai/sub-${id}`,
+    const models = fake.models(root, () => "sub reply");
+    const rlm = rlmOnFake(fake.server, {
+      model: models.model,
+      subModel: models.subModel,
       maxRetries: 0,
       ...options,
     });
-    const requests = () => server.requests.filter((r: FakeChatRequest) => r.model === `root-${id}`);
+    const { requests } = models;
     return { rlm, requests };
   }
 
@@ -222,7 +205,6 @@ describe("retrieval tools", () => {
       await mkdir(join(dir, "repo", "src"), { recursive: true });
       await writeFile(join(dir, "repo", "src", "auth.py"), REPO["src/auth.py"]);
       await writeFile(join(dir, "repo", "README.md"), REPO["README.md"]);
-      const id = ++counter;
       const script = () =>
         conversation([
           repl(
@@ -234,7 +216,7 @@ describe("retrieval tools", () => {
           ),
         ]);
       const run = async (extra: string[]) => {
-        scripts.set(`root-${id}`, script());
+        const { model } = fake.models(script());
         let out = "";
         let err = "";
         const stdout = new PassThrough().on("data", (c: Buffer) => (out += c.toString()));
@@ -246,11 +228,11 @@ describe("retrieval tools", () => {
             "--context",
             join(dir, "repo"),
             "--model",
-            `openai/root-${id}`,
+            model,
             "--sub-model",
-            `openai/root-${id}`,
+            model,
             "--base-url",
-            server.baseURL,
+            fake.server.baseURL,
             "--isolation",
             "thread",
             ...extra,

@@ -7,17 +7,12 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { RlmOptions } from "../src/rlm/options.ts";
-import {
-  conversation,
-  lastUserMessage,
-  startFakeOpenAIServer,
-  type FakeHandler,
-  type FakeOpenAIServer,
-} from "../src/testing/index.ts";
+import { conversation, lastUserMessage, type FakeHandler } from "../src/testing/index.ts";
 import { parseTrajectory, type RlmEvent } from "../src/index.ts";
 import { rlmOnFake, repl, TEST_CACHE_DIR } from "./support.ts";
+import { scriptedFake } from "./tool-support.ts";
 
 /** A batch with a duplicate, then the same prompt again in a later call of the same cell. */
 const DUPLICATES = repl(
@@ -30,32 +25,20 @@ const DUPLICATES = repl(
 );
 
 describe("sub-call cache", () => {
-  let fake: FakeOpenAIServer;
-  const handlers = new Map<string, FakeHandler>();
-  let counter = 0;
-
-  before(async () => {
-    fake = await startFakeOpenAIServer({
-      handler: (request) => handlers.get(request.model)?.(request) ?? { status: 404, error: "unscripted" },
-    });
-  });
-  after(() => fake.close());
+  const fake = scriptedFake();
 
   /** An RLM on a root and a sub-model of its own on the fake server, so requests are counted per test. */
   function setup(root: FakeHandler, sub: FakeHandler, options: RlmOptions = {}) {
-    const id = ++counter;
-    handlers.set(`root-${id}`, root);
-    handlers.set(`sub-${id}`, sub);
+    const { model, subModel, subRequests } = fake.models(root, sub);
     const make = (more: RlmOptions = {}) =>
-      rlmOnFake(fake, {
-        model: `openai/root-${id}`,
-        subModel: `openai/sub-${id}`,
+      rlmOnFake(fake.server, {
+        model,
+        subModel,
         maxRetries: 0,
         ...options,
         ...more,
       });
-    const subRequests = () => fake.requests.filter((r) => r.model === `sub-${id}`);
-    return { make, subRequests, subModel: `openai/sub-${id}` };
+    return { make, subRequests, subModel };
   }
 
   const echo: FakeHandler = (request) => `echo ${lastUserMessage(request)}`;

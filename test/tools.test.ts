@@ -9,19 +9,18 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { z } from "zod";
 import { RLM, parseTrajectory, tool, type RlmEvent, type RlmOptions, type ToolSet } from "../src/index.ts";
 import {
   conversation,
   lastUserMessage,
-  startFakeOpenAIServer,
   type FakeChatRequest,
   type FakeHandler,
-  type FakeOpenAIServer,
 } from "../src/testing/index.ts";
 import { loadRun } from "../src/trace/viewer/load-run.ts";
 import { repl, rlmOnFake } from "./support.ts";
+import { scriptedFake } from "./tool-support.ts";
 
 const js = (code: string) => "```js\n" + code + "\n```";
 const isRlmTurn = (request: FakeChatRequest) => request.messages[0]?.role === "system";
@@ -47,31 +46,19 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 const searchDocs = ["Refunds take 5 days.", "Refunds need a receipt.", "Shipping is free over $50."];
 
 describe("custom tools", () => {
-  let server: FakeOpenAIServer;
-  const scripts = new Map<string, FakeHandler>();
-  let counter = 0;
-
-  before(async () => {
-    server = await startFakeOpenAIServer({
-      handler: (request) =>
-        scripts.get(request.model)?.(request) ?? { status: 404, error: `no script for ${request.model}` },
-    });
-  });
-  after(() => server.close());
+  const fake = scriptedFake();
 
   /** An RLM on fresh root and sub scripts; `requests()` are the root's, in arrival order. */
   function setup(root: FakeHandler, options: RlmOptions, sub?: FakeHandler) {
-    const id = ++counter;
-    scripts.set(`root-${id}`, root);
-    scripts.set(`sub-${id}`, sub ?? ((r) => `sub:${lastUserMessage(r)}`));
-    const rlm = rlmOnFake(server, {
-      model: `openai/root-${id}`,
-      subModel: `openai/sub-${id}`,
+    const models = fake.models(root, sub ?? ((r) => `sub:${lastUserMessage(r)}`));
+    const rlm = rlmOnFake(fake.server, {
+      model: models.model,
+      subModel: models.subModel,
       maxRetries: 0,
       ...options,
     });
-    const requests = () => server.requests.filter((r) => r.model === `root-${id}`);
-    const subRequests = () => server.requests.filter((r) => r.model === `sub-${id}` && !isRlmTurn(r));
+    const { requests } = models;
+    const subRequests = () => models.subRequests().filter((r) => !isRlmTurn(r));
     return { rlm, requests, subRequests };
   }
 
@@ -271,7 +258,7 @@ describe("custom tools", () => {
         parameters: z.object({ key: z.string() }),
         execute: async ({ key }) => {
           await until(() => subRequests().length >= 3, 20_000, "the batch's sub-calls");
-          inFlightWhileWaiting = server.inFlight;
+          inFlightWhileWaiting = fake.server.inFlight;
           sawBatch();
           return { value: `found ${key}` };
         },

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { z } from "zod";
 import { RLM, type RlmEvent, type RlmOptions } from "../src/index.ts";
 import { GuestSandbox } from "../src/sandbox/guest/guest-sandbox.ts";
@@ -17,16 +17,11 @@ import { PythonRuntime } from "../src/sandbox/python/python-runtime.ts";
 import type { ExecuteOptions } from "../src/sandbox/sandbox.ts";
 import { ApiKeys } from "../src/server/api-keys.ts";
 import { startServer } from "../src/server/serve.ts";
-import {
-  conversation,
-  startFakeOpenAIServer,
-  type FakeChatRequest,
-  type FakeHandler,
-  type FakeOpenAIServer,
-} from "../src/testing/index.ts";
+import { conversation, type FakeChatRequest, type FakeHandler } from "../src/testing/index.ts";
 import { parseTrajectory } from "../src/trace/trajectory-file.ts";
 import { runRlmCommand } from "./run-cli.ts";
 import { TEST_CACHE_DIR, repl } from "./support.ts";
+import { scriptedFake } from "./tool-support.ts";
 
 const js = (code: string) => "```js\n" + code + "\n```";
 
@@ -133,18 +128,10 @@ describe("typed answers in the REPLs", () => {
 });
 
 describe("typed answers through the loop", () => {
-  let server: FakeOpenAIServer;
-  const scripts = new Map<string, FakeHandler>();
-  let counter = 0;
+  const fake = scriptedFake();
   const dirs: string[] = [];
 
-  before(async () => {
-    server = await startFakeOpenAIServer({
-      handler: (request) => scripts.get(request.model)?.(request) ?? { status: 404, error: "no script" },
-    });
-  });
   after(async () => {
-    await server.close();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
@@ -156,11 +143,10 @@ describe("typed answers through the loop", () => {
 
   /** An RLM whose root model plays `root`; `requests()` are the root's requests as sent. */
   function setup(root: FakeHandler, options: RlmOptions = {}) {
-    const id = ++counter;
-    scripts.set(`root-${id}`, root);
+    const { model, requests } = fake.models(root);
     const rlm = new RLM({
-      model: `openai/root-${id}`,
-      baseURL: server.baseURL,
+      model,
+      baseURL: fake.server.baseURL,
       apiKey: "test",
       isolation: "thread",
       cacheDir: TEST_CACHE_DIR,
@@ -168,7 +154,7 @@ describe("typed answers through the loop", () => {
       maxRetries: 0,
       ...options,
     });
-    return { rlm, id, requests: () => server.requests.filter((r) => r.model === `root-${id}`) };
+    return { rlm, model, requests };
   }
 
   test("Python: a submission missing a field is fed back with the issue and the schema, and the fixed one is the typed answer", async () => {
@@ -321,7 +307,7 @@ describe("typed answers through the loop", () => {
       required: ["count", "level"],
       additionalProperties: false,
     };
-    const ask = (id: number, cwd: string, ...flags: string[]) =>
+    const ask = (model: string, cwd: string, ...flags: string[]) =>
       runRlmCommand(
         [
           "ask",
@@ -329,9 +315,9 @@ describe("typed answers through the loop", () => {
           "--context",
           "-",
           "--model",
-          `openai/root-${id}`,
+          model,
           "--base-url",
-          server.baseURL,
+          fake.server.baseURL,
           "--isolation",
           "thread",
           "--no-log",
@@ -344,7 +330,7 @@ describe("typed answers through the loop", () => {
     test("prints the typed answer as one pretty JSON document, after fixing a failing one", async () => {
       const cwd = await tempDir();
       await writeFile(join(cwd, "answer.json"), JSON.stringify(schema));
-      const { id, requests } = setup(
+      const { model, requests } = setup(
         conversation([
           repl("answer['content'] = {'count': 3, 'level': 'mid'}\nanswer['ready'] = True"),
           repl(
@@ -352,7 +338,7 @@ describe("typed answers through the loop", () => {
           ),
         ]),
       );
-      const run = await ask(id, cwd, "--schema", "answer.json");
+      const run = await ask(model, cwd, "--schema", "answer.json");
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, '{\n  "count": 3,\n  "level": "low"\n}\n');
       assert.match(told(requests()[1]), /level: must be equal to one of the allowed values/);
@@ -361,7 +347,7 @@ describe("typed answers through the loop", () => {
     test("exits 3 when no answer matched, printing the last one", async () => {
       const cwd = await tempDir();
       await writeFile(join(cwd, "answer.json"), JSON.stringify(schema));
-      const { id } = setup(
+      const { model } = setup(
         conversation([
           repl("answer['content'] = {'count': 'three', 'level': 'low'}\nanswer['ready'] = True"),
         ]),
@@ -373,9 +359,9 @@ describe("typed answers through the loop", () => {
           "--context",
           "-",
           "--model",
-          `openai/root-${id}`,
+          model,
           "--base-url",
-          server.baseURL,
+          fake.server.baseURL,
           "--isolation",
           "thread",
           "--no-log",
@@ -395,13 +381,13 @@ describe("typed answers through the loop", () => {
       const cwd = await tempDir();
       await writeFile(join(cwd, "broken.json"), "{ not json");
       await writeFile(join(cwd, "list.json"), "[1, 2]");
-      const missing = await ask(0, cwd, "--schema", "nope.json");
+      const missing = await ask("openai/root-0", cwd, "--schema", "nope.json");
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /--schema nope\.json: cannot read the file \(ENOENT\)/);
-      const broken = await ask(0, cwd, "--schema", "broken.json");
+      const broken = await ask("openai/root-0", cwd, "--schema", "broken.json");
       assert.equal(broken.code, 2);
       assert.match(broken.stderr, /--schema broken\.json is not valid JSON/);
-      const list = await ask(0, cwd, "--schema", "list.json");
+      const list = await ask("openai/root-0", cwd, "--schema", "list.json");
       assert.equal(list.code, 2);
       assert.match(list.stderr, /must hold a JSON Schema object/);
     });
