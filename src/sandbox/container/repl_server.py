@@ -199,7 +199,6 @@ class _Server:
         self.prelude = None
         self.stdout = _Output(1, "stdout")
         self.stderr = _Output(2, "stderr")
-        self.captures = {}
         self.main_thread = threading.main_thread().ident
 
     # Both directions of the protocol.
@@ -372,12 +371,9 @@ class _Server:
             if payload is None:
                 with open(message["path"], "rb") as file:
                     payload = file.read()
-            # Options past the prelude's first ones go by name, and only when set, so a prelude that
-            # predates them still loads a plain `context`.
-            name = message.get("name", "context")
-            extra = {} if name == "context" else {"name": name}
             session, seed = message.get("session", 0), message.get("seed")
-            self.prelude.load_context(payload, message["kind"], session, seed, **extra)
+            name = message.get("name", "context")
+            self.prelude.load_context(payload, message["kind"], session, seed, name)
             payload = None
             self.send({"type": "loaded", "id": message["id"]})
         except Exception as error:  # noqa: BLE001 - reported to the host, which decides
@@ -391,8 +387,8 @@ class _Server:
         with self.lock:
             self.cell = message["id"]
         try:
-            extra = {"typed": True} if message.get("typedAnswer") else {}
-            summary = self.prelude.run_cell(message["code"], message.get("session", 0), **extra)
+            typed = message.get("typedAnswer") is True
+            summary = self.prelude.run_cell(message["code"], message.get("session", 0), typed)
         except KeyboardInterrupt:
             # Landed before the prelude's own guards (the cell had only just started): an interrupted cell.
             summary = _bare_summary(error=_INTERRUPTED)
@@ -402,8 +398,8 @@ class _Server:
             with self.lock:
                 self.cell = None
         summary = _without_server_frames(summary)
-        for fd, output in ((1, self.stdout), (2, self.stderr)):
-            _drain(self.captures[fd], output.collector)
+        for output in (self.stdout, self.stderr):
+            _drain(output.fileno(), output.collector)
         self.send_line(
             '{"type": "executed", "id": %d, "summary": %s, "stdout": %s, "stderr": %s}'
             % (
@@ -473,7 +469,6 @@ def main():
         capture = _capture_file(name)
         os.dup2(capture, fd)
         os.close(capture)
-        server.captures[fd] = fd
     try:
         server.boot()
         server.serve()
