@@ -5,13 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  CONTEXT_FORMATS,
-  documentsSummary,
-  isContextFormat,
-  loadContext,
-  type ContextFormat,
-} from "../context/load-context.ts";
+import { documentsSummary, loadContext, type ContextFormat } from "../context/load-context.ts";
 import { RunFailedError } from "../rlm/result.ts";
 import type { RlmResult, TypedRlmResult } from "../rlm/result.ts";
 import type { JsonSchema } from "../schema/schema.ts";
@@ -33,6 +27,7 @@ import { formatCount } from "../format-count.ts";
 import { formatCost, formatSaved, formatTokens } from "./format.ts";
 import { Progress } from "./progress.ts";
 import { UsageError, type CommandIO } from "./command.ts";
+import { AnswerStream, CONTEXT_OPTIONS, contextFormatFlag, contextLoadOptions } from "./answer-output.ts";
 
 export const ASK_HELP = `Usage: rlm ask "QUESTION" --context PATH [options]
 
@@ -78,10 +73,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
     args: [...argv],
     allowPositionals: true,
     options: {
-      context: { type: "string", short: "c", multiple: true },
-      include: { type: "string", multiple: true },
-      exclude: { type: "string", multiple: true },
-      "context-format": { type: "string" },
+      ...CONTEXT_OPTIONS,
       "lazy-above": { type: "string" },
       ...RUN_OPTIONS,
       seed: { type: "string" },
@@ -107,10 +99,7 @@ export async function ask(argv: readonly string[], io: CommandIO): Promise<numbe
       "No context given: pass --context FILE, DIR or GLOB, or --context - to read standard input.",
     );
   }
-  const format = values["context-format"] ?? "auto";
-  if (!isContextFormat(format)) {
-    throw new UsageError(`--context-format must be one of ${CONTEXT_FORMATS.join(", ")}, got "${format}".`);
-  }
+  const format = contextFormatFlag(values["context-format"]);
 
   const options = runOptionsFrom(values, io.env);
   if (values["schema-retries"] !== undefined)
@@ -192,11 +181,7 @@ async function answer(
   io: CommandIO,
 ): Promise<number> {
   const loaded = await loadContext(values.context ?? [], {
-    ...(values.include ? { include: values.include } : {}),
-    ...(values.exclude ? { exclude: values.exclude } : {}),
-    format,
-    cwd: io.cwd,
-    stdin: io.stdin,
+    ...contextLoadOptions(values, format, io),
     ...(values.lazyAbove === undefined ? {} : { lazyAboveBytes: values.lazyAbove }),
   });
   const progress = values.quiet
@@ -216,15 +201,10 @@ async function answer(
     !values.schema &&
     !values["no-stream"] &&
     (values.stream === true || io.stdout.isTTY === true);
-  let printed = "";
+  const answerStream = new AnswerStream(io.stdout, progress);
   const onEvent = (event: RlmEvent) => {
     progress?.onEvent(event);
-    if (event.type !== "answer-delta" || event.depth !== 0) return;
-    if (!printed) progress?.stop();
-    // A reset replaces what was printed: on a new line, whole.
-    const text = event.reset ? `${printed ? "\n" : ""}${event.text}` : event.text;
-    printed = event.reset ? event.text : printed + event.text;
-    io.stdout.write(text);
+    answerStream.onEvent(event);
   };
   let result: RlmResult;
   let typed: TypedRlmResult<unknown> | undefined;
@@ -258,12 +238,7 @@ async function answer(
   progress?.stop();
   if (values.json) io.stdout.write(`${JSON.stringify(typed ?? result, null, 2)}\n`);
   else if (typed) io.stdout.write(`${typedAnswerText(typed)}\n`);
-  else if (printed && printed === result.answer) io.stdout.write(printed.endsWith("\n") ? "" : "\n");
-  else {
-    // Nothing streamed (a draft, a model that does not stream), or what did is not the answer.
-    if (printed) io.stdout.write("\n");
-    io.stdout.write(result.answer.endsWith("\n") ? result.answer : `${result.answer}\n`);
-  }
+  else answerStream.finish(result.answer);
   // On stderr, so stdout stays the answer alone; --json has them in the result.
   if (!values.json && !values.quiet && result.citations.length > 0)
     io.stderr.write(sourcesText(result.citations));

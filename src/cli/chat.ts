@@ -7,17 +7,19 @@
  */
 import { createInterface, type Interface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import {
-  CONTEXT_FORMATS,
-  loadContext,
-  type ContextFormat,
-  type LoadedContext,
-} from "../context/load-context.ts";
+import { CONTEXT_FORMATS, loadContext, type LoadedContext } from "../context/load-context.ts";
 import { formatCount } from "../format-count.ts";
 import { RunFailedError, type RlmResult } from "../rlm/result.ts";
 import { RLM } from "../rlm/rlm.ts";
 import type { Session } from "../rlm/session.ts";
 import type { RlmEvent } from "../trace/events.ts";
+import {
+  AnswerStream,
+  CONTEXT_OPTIONS,
+  contextFormatFlag,
+  contextLoadOptions,
+  withNewline,
+} from "./answer-output.ts";
 import { UsageError, type CommandIO } from "./command.ts";
 import { EXIT } from "./exit-codes.ts";
 import { formatCost, formatSaved, formatTokens } from "./format.ts";
@@ -79,10 +81,7 @@ export async function chat(argv: readonly string[], io: CommandIO): Promise<numb
     args: [...argv],
     allowPositionals: false,
     options: {
-      context: { type: "string", short: "c", multiple: true },
-      include: { type: "string", multiple: true },
-      exclude: { type: "string", multiple: true },
-      "context-format": { type: "string" },
+      ...CONTEXT_OPTIONS,
       ...RUN_OPTIONS,
       stream: { type: "boolean" },
       "no-stream": { type: "boolean" },
@@ -100,21 +99,12 @@ export async function chat(argv: readonly string[], io: CommandIO): Promise<numb
     throw new UsageError(
       "rlm chat reads its questions from standard input, so --context - cannot be used; pass a file instead.",
     );
-  const format = values["context-format"] ?? "auto";
-  if (!(CONTEXT_FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`--context-format must be one of ${CONTEXT_FORMATS.join(", ")}, got "${format}".`);
+  const format = contextFormatFlag(values["context-format"]);
 
   const rlm = new RLM(runOptionsFrom(values, io.env));
   // The session's guest boots while the context loads.
   rlm.start();
-  const load = (paths: readonly string[]) =>
-    loadContext(paths, {
-      ...(values.include ? { include: values.include } : {}),
-      ...(values.exclude ? { exclude: values.exclude } : {}),
-      format: format as ContextFormat,
-      cwd: io.cwd,
-      stdin: io.stdin,
-    });
+  const load = (paths: readonly string[]) => loadContext(paths, contextLoadOptions(values, format, io));
   const loaded = await load(values.context);
   const session = rlm.session({ context: loaded.context, contextNotes: loaded.notes });
   const chat = new Chat(session, io, {
@@ -253,14 +243,10 @@ class Chat {
     const progress = quiet
       ? undefined
       : new Progress({ stream: this.#io.stderr, live: this.#io.stderr.isTTY === true });
-    let printed = "";
+    const answerStream = new AnswerStream(this.#io.stdout, progress);
     const onEvent = (event: RlmEvent) => {
       progress?.onEvent(event);
-      if (!streaming || event.type !== "answer-delta" || event.depth !== 0) return;
-      if (!printed) progress?.stop();
-      const text = event.reset ? `${printed ? "\n" : ""}${event.text}` : event.text;
-      printed = event.reset ? event.text : printed + event.text;
-      this.#io.stdout.write(text);
+      if (streaming) answerStream.onEvent(event);
     };
     const pending = this.#pending;
     this.#pending = undefined;
@@ -283,11 +269,7 @@ class Chat {
       this.#running = undefined;
     }
     progress?.stop();
-    if (printed && printed === result.answer) this.#io.stdout.write(printed.endsWith("\n") ? "" : "\n");
-    else {
-      if (printed) this.#io.stdout.write("\n");
-      if (result.answer) this.#io.stdout.write(withNewline(result.answer));
-    }
+    answerStream.finish(result.answer);
     if (result.stopReason === "cancelled")
       this.note(
         result.answer
@@ -323,10 +305,6 @@ class Chat {
 function describeLoaded(loaded: LoadedContext): string {
   const skipped = loaded.skipped.length ? `, ${loaded.skipped.length} skipped` : "";
   return `${formatCount(loaded.chars)} chars from ${loaded.files} file(s)${skipped}`;
-}
-
-function withNewline(text: string): string {
-  return text.endsWith("\n") ? text : `${text}\n`;
 }
 
 function cut(text: string): string {

@@ -6,7 +6,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { replayRecording, type ReplayResult } from "../bench/replay.ts";
-import { CONTEXT_FORMATS, isContextFormat, loadContext } from "../context/load-context.ts";
+import { loadContext } from "../context/load-context.ts";
+import { contextFormatFlag } from "./answer-output.ts";
 import { defaultCacheDir } from "../rlm/environment.ts";
 import { readRecording } from "../trace/recording.ts";
 import { UsageError, type CommandIO } from "./command.ts";
@@ -56,10 +57,7 @@ export async function replay(argv: readonly string[], io: CommandIO): Promise<nu
     );
   }
   const path = positionals[0] as string;
-  const format = values["context-format"] ?? "auto";
-  if (!isContextFormat(format)) {
-    throw new UsageError(`--context-format must be one of ${CONTEXT_FORMATS.join(", ")}, got "${format}".`);
-  }
+  const format = contextFormatFlag(values["context-format"]);
   let text: string;
   try {
     text = await readFile(resolve(io.cwd, path), "utf8");
