@@ -253,7 +253,7 @@ describe("AiSdkModel", () => {
         assert.equal(error.status, 503);
         assert.equal(error.isRetryable, true);
         assert.equal(error.requestId, "req_9");
-        assert.match(error.message, /HTTP 503 \(3 attempts\): overloaded\./);
+        assert.match(error.message, /HTTP 503: overloaded\./);
         assert.ok(APICallError.isInstance(error.cause));
         return true;
       },

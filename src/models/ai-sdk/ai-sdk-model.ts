@@ -25,7 +25,7 @@ import type {
 import { ModelCallError, ModelConfigError } from "../../errors.ts";
 import { Attempt } from "../http/attempt.ts";
 import { withRetries, type AttemptFailure } from "../http/with-retries.ts";
-import { cancelledCall, timedOutCall, trimPeriod } from "../model-errors.ts";
+import { cancelledCall, failedCall, timedOutCall, trimPeriod } from "../model-errors.ts";
 import {
   UNKNOWN_USAGE,
   type CallOptions,
@@ -213,29 +213,18 @@ export class AiSdkModel implements Model {
     }
     const failure = (typeof error === "object" && error !== null ? error : {}) as ProviderFailure;
     const status = typeof failure.statusCode === "number" ? failure.statusCode : undefined;
-    const message = trimPeriod(typeof failure.message === "string" ? failure.message : String(error));
-    const hint =
-      status === 401 || status === 403
-        ? " Check the API key for this provider."
-        : status === 404
-          ? " Check the model id."
-          : status === 429
-            ? " The provider is rate-limiting; lower `maxConcurrency` or retry later."
-            : "";
+    const message = typeof failure.message === "string" ? failure.message : String(error);
     const headers = isHeaders(failure.responseHeaders) ? failure.responseHeaders : undefined;
     const requestId = requestIdOf(headers, undefined);
-    const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
     const retryable = failure.isRetryable === true;
-    const failed = new ModelCallError(
-      `${this.name} failed${status === undefined ? "" : ` with HTTP ${status}`} (${tries}): ${message}.${hint}`,
-      {
-        model: this.name,
-        ...(status === undefined ? {} : { status }),
-        ...(requestId ? { requestId } : {}),
-        isRetryable: retryable,
-      },
-      { cause: error },
-    );
+    const failed =
+      status === undefined
+        ? new ModelCallError(
+            `${this.name} failed (${attempts} attempt${attempts === 1 ? "" : "s"}): ${trimPeriod(message)}.`,
+            { model: this.name, ...(requestId ? { requestId } : {}), isRetryable: retryable },
+            { cause: error },
+          )
+        : failedCall(this.name, { status, message, requestId, isRetryable: retryable }, error);
     // The failed reply's headers, so a `retry-after` the provider sent is honoured.
     return { error: failed, retryable, reply: headers && { status: status ?? 0, headers, text: "" } };
   }
