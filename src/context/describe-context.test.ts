@@ -110,3 +110,13 @@ test("in a dict, each document's key shows its kind, pages and size, and each ki
   );
   assert.match(text, /\nDocuments converted to text: 2 PDF \(pages marked\); 1 DOCX\.$/);
 });
+
+test("a dict too large to list says how to list it by its variable, in the REPL's language", () => {
+  const dict = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, "v"]));
+  assert.match(describeContext(dict), /first 100; print\(list\(context\)\) for all/);
+  assert.match(describeContext(dict, {}, "context_1"), /first 100; print\(list\(context_1\)\) for all/);
+  assert.match(
+    describeContext(dict, {}, "context_2", "javascript"),
+    /first 100; print\(Object\.keys\(context_2\)\) for all/,
+  );
+});

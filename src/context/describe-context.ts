@@ -82,7 +82,7 @@ export function describeContext(
     });
     if (shown.length > 0) {
       lines.push(
-        `Keys${entries.length > KEY_LISTING ? ` (first ${KEY_LISTING}; print(list(context)) for all)` : ""}:`,
+        `Keys${entries.length > KEY_LISTING ? ` (first ${KEY_LISTING}; ${language === "python" ? `print(list(${name}))` : `print(Object.keys(${name}))`} for all)` : ""}:`,
         ...shown,
       );
     }
@@ -117,7 +117,7 @@ function describeLazy(context: LazyContext, name: string, language: "python" | "
         .map((file) => `  ${file.key} (${formatCount(file.bytes)} bytes)`),
     );
   }
-  const f = context.shape === "file" ? v : py ? `${v}[path]` : `${v}[path]`;
+  const f = context.shape === "file" ? v : `${v}[path]`;
   lines.push(
     `Offsets and lengths count UTF-8 bytes, not characters. What the handle supports (every read returns at most ${max} bytes; a larger one raises an error):`,
   );
