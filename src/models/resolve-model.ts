@@ -43,7 +43,7 @@ export interface ModelSettings {
 }
 
 /** The Azure OpenAI API version used when `OPENAI_API_VERSION` is not set. */
-export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
+const AZURE_DEFAULT_API_VERSION = "2024-10-21";
 
 const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 /** OpenAI-compatible servers that need no key still require the SDK to send one. */

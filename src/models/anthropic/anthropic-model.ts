@@ -46,7 +46,7 @@ export interface AnthropicModelOptions extends AdapterOptions {
   defaultMaxOutputTokens?: number;
 }
 
-export const ANTHROPIC_DEFAULT_MAX_OUTPUT_TOKENS = 8192;
+const ANTHROPIC_DEFAULT_MAX_OUTPUT_TOKENS = 8192;
 
 /** Thinking budgets for an effort level; Anthropic's smallest budget is 1024 tokens. */
 const THINKING_BUDGET: Readonly<Record<NonNullable<ReasoningSettings["effort"]>, number>> = {

@@ -59,7 +59,7 @@ export interface GeminiModelOptions extends AdapterOptions {
 }
 
 /** The API version used when the base URL names none. */
-export const GEMINI_API_VERSION = "v1beta";
+const GEMINI_API_VERSION = "v1beta";
 
 type Effort = NonNullable<ReasoningSettings["effort"]>;
 

@@ -18,7 +18,7 @@ import {
 } from "./dialect.ts";
 
 /** Anthropic's smallest cacheable prompt for its Sonnet and Opus models. */
-export const ANTHROPIC_MIN_CACHE_TOKENS = 1024;
+const ANTHROPIC_MIN_CACHE_TOKENS = 1024;
 
 interface Block {
   type?: string;
