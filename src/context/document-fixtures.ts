@@ -20,7 +20,7 @@ export async function pdfWithPages(pages: readonly string[]): Promise<Uint8Array
 }
 
 /** A DOCX: a level-1 heading, a paragraph with bold text, a level-2 heading and a 2×2 table. */
-export async function sampleDocx(): Promise<Buffer> {
+async function sampleDocx(): Promise<Buffer> {
   const { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun } =
     await import("docx");
   const row = (cells: string[]) =>
@@ -64,12 +64,12 @@ export const SAMPLE_CSV = `id,code,qty,price,note
 `;
 
 /** `zip` keeps its leading zeros (str); `count` is int. */
-export const SAMPLE_TSV = "city\tzip\tcount\nOslo\t0150\t4\nBergen\t5003\t2\n";
+const SAMPLE_TSV = "city\tzip\tcount\nOslo\t0150\t4\nBergen\t5003\t2\n";
 
-export const SAMPLE_JSONL = '{"id": 1, "text": "alpha"}\n{"id": 2, "text": "beta"}\n';
+const SAMPLE_JSONL = '{"id": 1, "text": "alpha"}\n{"id": 2, "text": "beta"}\n';
 
 /** nbformat 4: a markdown cell, a code cell with a stream and a result, a code cell with an image. */
-export const SAMPLE_NOTEBOOK = JSON.stringify({
+const SAMPLE_NOTEBOOK = JSON.stringify({
   nbformat: 4,
   nbformat_minor: 5,
   metadata: { kernelspec: { name: "python3", language: "python" }, language_info: { name: "python" } },

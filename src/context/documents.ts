@@ -59,7 +59,7 @@ const EXTENSIONS: Readonly<Record<string, DocumentKind>> = {
 };
 
 /** The first line of PDF page N of M: `--- page N of M ---`, alone on its line. */
-export function pageMarker(page: number, pages: number): string {
+function pageMarker(page: number, pages: number): string {
   return `--- page ${page} of ${pages} ---`;
 }
 

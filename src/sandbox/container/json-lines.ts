@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 
 /** Longer lines mean a confused or hostile guest, not a message (output is cut in the guest). */
-export const MAX_LINE_BYTES = 256 * 2 ** 20;
+const MAX_LINE_BYTES = 256 * 2 ** 20;
 
 /**
  * Calls `onMessage` with each whole line of `stream` parsed as a JSON object; on a line that is not one,
